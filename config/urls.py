@@ -1,0 +1,25 @@
+"""URL configuration: the admin, sign-in, and each app's pages and API."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from governance import views as governance_views
+
+admin.site.site_header = "Lettres de mission — administration"
+admin.site.site_title = "Lettres de mission"
+admin.site.index_title = "Administration de la plateforme"
+
+urlpatterns = [
+    path("", governance_views.home, name="home"),
+    path("connexion/", auth_views.LoginView.as_view(), name="login"),
+    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

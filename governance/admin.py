@@ -1,0 +1,82 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from governance.models import (
+    Academy,
+    CatalogHeading,
+    CatalogItem,
+    Delegation,
+    Establishment,
+    RoleAssignment,
+    SchoolYear,
+    User,
+)
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    extra = 0
+    autocomplete_fields = ["establishment", "academy"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    fieldsets = (
+        *(DjangoUserAdmin.fieldsets or ()),
+        (_("Profil professionnel"), {"fields": ("discipline",)}),
+    )
+    list_display = ("username", "first_name", "last_name", "email", "discipline", "is_active")
+    inlines = [RoleAssignmentInline]
+
+
+@admin.register(Academy)
+class AcademyAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "holiday_zone")
+    search_fields = ("name", "code")
+
+
+@admin.register(Establishment)
+class EstablishmentAdmin(admin.ModelAdmin):
+    list_display = ("uai", "name", "kind", "city", "academy")
+    list_filter = ("kind", "academy")
+    search_fields = ("uai", "name", "city")
+
+
+@admin.register(SchoolYear)
+class SchoolYearAdmin(admin.ModelAdmin):
+    list_display = ("code", "starts_on", "ends_on")
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(admin.ModelAdmin):
+    list_display = ("user", "role", "establishment", "academy")
+    list_filter = ("role",)
+    search_fields = ("user__username", "user__last_name", "establishment__uai")
+    autocomplete_fields = ["user", "establishment", "academy"]
+
+
+@admin.register(Delegation)
+class DelegationAdmin(admin.ModelAdmin):
+    list_display = ("establishment", "delegator", "delegate", "starts_on", "ends_on", "revoked_at")
+    list_filter = ("establishment",)
+    autocomplete_fields = ["establishment", "delegator", "delegate"]
+
+
+class CatalogItemInline(admin.TabularInline):
+    model = CatalogItem
+    extra = 0
+    fields = ("order", "text", "priority_hint", "outside_scope", "scope_note", "is_active")
+
+
+@admin.register(CatalogHeading)
+class CatalogHeadingAdmin(admin.ModelAdmin):
+    list_display = ("title", "part", "order")
+    inlines = [CatalogItemInline]
+
+
+@admin.register(CatalogItem)
+class CatalogItemAdmin(admin.ModelAdmin):
+    list_display = ("text", "heading", "priority_hint", "outside_scope", "is_active")
+    list_filter = ("heading", "priority_hint", "outside_scope", "is_active")
+    search_fields = ("text", "code")

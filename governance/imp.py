@@ -1,0 +1,165 @@
+"""The rules of the indemnité pour mission particulière (IMP), as plain functions.
+
+Sources (DESIGN §5, shared/notes/domain.md §1):
+- arrêté du 27 avril 2015: five annual rates, 312,50 € (¼) to 3 750 €;
+- an IMP may be shared, but not below ¼ per person: every amount is a positive
+  multiple of 312,50 €;
+- for the référent numérique missions, an establishment's total for a school year lies
+  between 1 250 € and 3 750 € (above is an error, below a warning); académies vary, so
+  the bounds are settings;
+- a weekly hour of décharge counts towards that envelope at a conventional rate
+  (no official one exists), a setting too;
+- one person's mission is recognised by an IMP **or** by a décharge, never both.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+QUARTER_RATE = Decimal("312.50")
+IMP_RATES = (
+    Decimal("312.50"),
+    Decimal("625.00"),
+    Decimal("1250.00"),
+    Decimal("2500.00"),
+    Decimal("3750.00"),
+)
+CENT = Decimal("0.01")
+NARROW_NBSP = "\u202f"
+NBSP = "\u00a0"
+
+
+@dataclass(frozen=True)
+class RuleFinding:
+    """One rule's verdict on some amounts: a blocking error or a warning to show."""
+
+    code: str
+    message: str
+    blocking: bool
+
+
+def format_euros(amount: Decimal) -> str:
+    """``Decimal("1250")`` → ``"1 250,00 €"``, the French way (narrow no-break space
+    between thousands, no-break space before the sign)."""
+    quantized = Decimal(amount).quantize(CENT)
+    sign = "-" if quantized < 0 else ""
+    units, cents = f"{abs(quantized):.2f}".split(".")
+    groups: list[str] = []
+    while units:
+        groups.insert(0, units[-3:])
+        units = units[:-3]
+    return f"{sign}{NARROW_NBSP.join(groups)},{cents}{NBSP}€"
+
+
+def _as_decimal(value: object, field: str) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError(
+            _("%(field)s : « %(value)s » n'est pas un nombre."),
+            code="not_a_number",
+            params={"field": field, "value": value},
+        ) from exc
+
+
+def validate_imp_amount(amount: object) -> None:
+    """An IMP amount must be a positive multiple of a quarter rate (312,50 €)."""
+    value = _as_decimal(amount, _("Montant d'IMP"))
+    if value <= 0:
+        raise ValidationError(_("Le montant d'IMP doit être positif."), code="imp_not_positive")
+    if value % QUARTER_RATE != 0:
+        raise ValidationError(
+            _(
+                "Le montant d'IMP %(amount)s n'est pas un multiple de 312,50 € "
+                "(¼ d'IMP, la plus petite part possible)."
+            ),
+            code="imp_not_quarter_multiple",
+            params={"amount": format_euros(value)},
+        )
+
+
+def validate_decharge_hours(hours: object) -> None:
+    """A weekly décharge is a positive number of hours, to the hundredth at most."""
+    value = _as_decimal(hours, _("Décharge hebdomadaire"))
+    if value <= 0:
+        raise ValidationError(
+            _("La décharge hebdomadaire doit être un nombre d'heures positif."),
+            code="decharge_not_positive",
+        )
+    if value != value.quantize(CENT):
+        raise ValidationError(
+            _("La décharge hebdomadaire s'exprime au plus au centième d'heure."),
+            code="decharge_precision",
+        )
+
+
+def decharge_amount(hours: Decimal, rate: Decimal | None = None) -> Decimal:
+    """What ``hours`` of weekly décharge weigh in the envelope, in euros."""
+    hour_rate = settings.DECHARGE_HOUR_RATE if rate is None else rate
+    return (Decimal(hours) * hour_rate).quantize(CENT)
+
+
+def validate_recognition(imp_amount: Decimal | None, decharge_hours: Decimal | None) -> None:
+    """One person's mission is recognised by an IMP or by a décharge: exactly one."""
+    if imp_amount is not None and decharge_hours is not None:
+        raise ValidationError(
+            _(
+                "Une même personne ne peut pas recevoir à la fois une IMP et une décharge "
+                "pour cette mission : choisissez l'une ou l'autre."
+            ),
+            code="imp_and_decharge",
+        )
+    if imp_amount is None and decharge_hours is None:
+        raise ValidationError(
+            _("Indiquez la reconnaissance de la mission : un montant d'IMP ou une décharge."),
+            code="recognition_missing",
+        )
+    if imp_amount is not None:
+        validate_imp_amount(imp_amount)
+    else:
+        validate_decharge_hours(decharge_hours)
+
+
+def recognition_amount(imp_amount: Decimal | None, decharge_hours: Decimal | None) -> Decimal:
+    """The envelope weight of one person's recognition (IMP, or décharge converted)."""
+    validate_recognition(imp_amount, decharge_hours)
+    if imp_amount is not None:
+        return Decimal(imp_amount).quantize(CENT)
+    assert decharge_hours is not None
+    return decharge_amount(decharge_hours)
+
+
+def check_envelope(amounts: Iterable[Decimal]) -> list[RuleFinding]:
+    """Judge an establishment's total for a school year against the envelope bounds."""
+    total = sum((Decimal(a) for a in amounts), Decimal("0")).quantize(CENT)
+    minimum: Decimal = settings.IMP_ENVELOPE_MIN
+    maximum: Decimal = settings.IMP_ENVELOPE_MAX
+    if total > maximum:
+        return [
+            RuleFinding(
+                code="above_envelope_maximum",
+                message=_(
+                    "Le total de %(total)s dépasse l'enveloppe maximale de %(maximum)s "
+                    "pour les missions de référent numérique de l'établissement."
+                )
+                % {"total": format_euros(total), "maximum": format_euros(maximum)},
+                blocking=True,
+            )
+        ]
+    if total < minimum:
+        return [
+            RuleFinding(
+                code="below_envelope_minimum",
+                message=_(
+                    "Le total de %(total)s est inférieur à l'enveloppe minimale de "
+                    "%(minimum)s recommandée pour les missions de référent numérique."
+                )
+                % {"total": format_euros(total), "minimum": format_euros(minimum)},
+                blocking=False,
+            )
+        ]
+    return []

@@ -1,0 +1,72 @@
+"""Reads of governance data: who holds which role where, and which school year is which."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from governance.models import (
+    Delegation,
+    Establishment,
+    Role,
+    RoleAssignment,
+    SchoolYear,
+    User,
+)
+
+
+def school_year_code_for(day: dt.date) -> str:
+    """``2026-11-23`` → ``"2026-2027"``: a school year starts in September."""
+    first = day.year if day.month >= 9 else day.year - 1
+    return f"{first}-{first + 1}"
+
+
+def school_year_for(day: dt.date | None = None) -> SchoolYear | None:
+    """The school year containing ``day`` (today in Europe/Paris by default)."""
+    day = day or timezone.localdate()
+    return SchoolYear.objects.filter(starts_on__lte=day, ends_on__gte=day).first()
+
+
+def roles_of(user: User) -> QuerySet[RoleAssignment]:
+    return RoleAssignment.objects.filter(user=user).select_related("establishment", "academy")
+
+
+def has_role(user: User, role: Role, establishment: Establishment) -> bool:
+    """Whether ``user`` holds ``role`` in ``establishment`` (the DAN: in its académie)."""
+    if role == Role.DAN:
+        return RoleAssignment.objects.filter(
+            user=user, role=Role.DAN, academy_id=establishment.academy_id
+        ).exists()
+    return RoleAssignment.objects.filter(user=user, role=role, establishment=establishment).exists()
+
+
+def active_delegation(
+    delegate: User, establishment: Establishment, day: dt.date | None = None
+) -> Delegation | None:
+    """The delegation that lets ``delegate`` act for the principal on ``day``, if any."""
+    day = day or timezone.localdate()
+    return (
+        Delegation.objects.filter(
+            delegate=delegate,
+            establishment=establishment,
+            starts_on__lte=day,
+            ends_on__gte=day,
+            revoked_at__isnull=True,
+        )
+        .order_by("-starts_on")
+        .first()
+    )
+
+
+def establishments_visible_to(user: User) -> QuerySet[Establishment]:
+    """Establishments where ``user`` holds a role, plus every one of a DAN's académie."""
+    if user.is_superuser:
+        return Establishment.objects.all()
+    assignments = RoleAssignment.objects.filter(user=user)
+    return Establishment.objects.filter(
+        pk__in=assignments.filter(establishment__isnull=False).values("establishment")
+    ) | Establishment.objects.filter(
+        academy__in=assignments.filter(role=Role.DAN).values("academy")
+    )

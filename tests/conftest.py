@@ -1,0 +1,67 @@
+"""Suite-wide test set-up.
+
+- The header names the database the suite runs against (CI proves PostgreSQL).
+- ``@pytest.mark.postgres`` / ``@pytest.mark.redis`` tests are skipped, saying why,
+  when the real service is not configured; under ``CI=true`` any skipped test fails
+  the run, so CI always proves them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _redis_answers() -> bool:
+    if not settings.REDIS_URL:
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    database = settings.DATABASES["default"]
+    return [
+        f"database: {connection.vendor} ({database['ENGINE']}, name {database['NAME']})",
+        f"redis: {settings.REDIS_URL or 'not configured'}; CI={IN_CI}",
+    ]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    on_postgres = connection.vendor == "postgresql"
+    redis_ok = _redis_answers()
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL"))
+        if "redis" in item.keywords and not redis_ok:
+            item.add_marker(pytest.mark.skip(reason="needs a Redis that answers: set REDIS_URL"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not IN_CI:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        if reporter:
+            reporter.write_line(
+                f"CI=true: {len(skipped)} test(s) skipped; under CI a skip is a failure.",
+                red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """PBKDF2's deliberate slowness only slows the suite down; hashing itself is Django's."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
