@@ -384,3 +384,75 @@ class CatalogItem(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class CouncilKind(models.TextChoices):
+    PEDAGOGICAL = "pedagogical", _("Conseil pédagogique")
+    BOARD = "board", _("Conseil d'administration")
+
+
+class Council(models.Model):
+    """One of an establishment's two councils, with its number of members in office
+    (the CA: 24 or 30 by R421-16)."""
+
+    establishment = models.ForeignKey(
+        Establishment,
+        verbose_name=_("établissement"),
+        on_delete=models.CASCADE,
+        related_name="councils",
+    )
+    kind = models.CharField(_("conseil"), max_length=12, choices=CouncilKind.choices)
+    members_in_office = models.PositiveSmallIntegerField(
+        _("membres en exercice"), validators=[MinValueValidator(1)]
+    )
+
+    class Meta:
+        verbose_name = _("conseil")
+        verbose_name_plural = _("conseils")
+        constraints = [
+            models.UniqueConstraint(fields=["establishment", "kind"], name="one_council_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.establishment.name}"
+
+
+class Meeting(models.Model):
+    """A séance of a council. Its agenda (the letters it gives an opinion on) and the
+    opinions themselves belong to the workflow, which knows the letters."""
+
+    council = models.ForeignKey(
+        Council, verbose_name=_("conseil"), on_delete=models.PROTECT, related_name="meetings"
+    )
+    starts_at = models.DateTimeField(_("date et heure"))
+    convocation = models.PositiveSmallIntegerField(
+        _("convocation"),
+        default=1,
+        choices=[(1, _("Première convocation")), (2, _("Seconde convocation"))],
+    )
+    members_in_office = models.PositiveSmallIntegerField(
+        _("membres en exercice"),
+        validators=[MinValueValidator(1)],
+        help_text=_("Au jour de la séance ; repris du conseil par défaut."),
+    )
+    location = models.CharField(_("lieu"), max_length=200, blank=True)
+    minutes_reference = models.CharField(
+        _("référence du procès-verbal"), max_length=100, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("séance")
+        verbose_name_plural = _("séances")
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(convocation__in=[1, 2]), name="meeting_convocation_1_or_2"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.council} — {self.starts_at:%d/%m/%Y}"
+
+    @property
+    def establishment(self) -> Establishment:
+        return self.council.establishment

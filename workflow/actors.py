@@ -1,0 +1,120 @@
+"""Who is acting on a letter, and in what quality.
+
+An ``Actor`` gathers, for one person and one letter, what the rules need: their roles
+in the letter's establishment, whether they are one of its référents, and whether they
+act for the principal (the principal, or a deputy under an active delegation: "pour le
+chef d'établissement et par délégation"). ``SYSTEM`` is the scheduler (beat).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from governance.models import Delegation, Role, RoleAssignment, User
+from governance.selectors import active_delegation
+from workflow.models import LetterReferent, MissionLetter, SignatureQuality
+
+# Staff who see every letter of their establishment.
+ESTABLISHMENT_READERS = frozenset(
+    {Role.PRINCIPAL, Role.DEPUTY, Role.CP_SECRETARY, Role.CA_SECRETARY}
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: User | None
+    roles: frozenset[str]
+    referent: LetterReferent | None = None
+    delegation: Delegation | None = None
+    is_superuser: bool = False
+
+    @property
+    def is_system(self) -> bool:
+        return self.user is None
+
+    @property
+    def is_principal(self) -> bool:
+        return Role.PRINCIPAL in self.roles
+
+    @property
+    def acts_for_principal(self) -> bool:
+        """The principal, or a deputy while a delegation is active."""
+        return self.is_principal or self.delegation is not None
+
+    @property
+    def head_quality(self) -> str:
+        if self.is_principal:
+            return SignatureQuality.PRINCIPAL
+        return SignatureQuality.DEPUTY_BY_DELEGATION
+
+    @property
+    def is_referent(self) -> bool:
+        return self.referent is not None
+
+    @property
+    def is_dan(self) -> bool:
+        return Role.DAN in self.roles
+
+    @property
+    def can_see(self) -> bool:
+        return (
+            self.is_system
+            or self.is_superuser
+            or self.is_referent
+            or self.is_dan
+            or bool(self.roles & ESTABLISHMENT_READERS)
+        )
+
+    @property
+    def label(self) -> str:
+        if self.user is None:
+            return _("Système (échéancier)")
+        return self.user.get_full_name() or self.user.username
+
+    @property
+    def username(self) -> str | None:
+        return None if self.user is None else self.user.username
+
+    def quality_label(self) -> str:
+        """How the person acts, as the audit trail and the PDF say it."""
+        if self.user is None:
+            return "system"
+        if self.is_principal:
+            return "principal"
+        if self.delegation is not None:
+            return "deputy_by_delegation"
+        if self.is_referent:
+            return "referent"
+        for role in (Role.CP_SECRETARY, Role.CA_SECRETARY, Role.DAN):
+            if role in self.roles:
+                return str(role)
+        return ""
+
+
+SYSTEM = Actor(user=None, roles=frozenset())
+
+
+def actor_for(user: User, letter: MissionLetter) -> Actor:
+    """What ``user`` is with respect to ``letter``, today."""
+    assignments = RoleAssignment.objects.filter(user=user).filter(
+        establishment_id=letter.establishment_id
+    ) | RoleAssignment.objects.filter(
+        user=user, role=Role.DAN, academy_id=letter.establishment.academy_id
+    )
+    roles = frozenset(assignments.values_list("role", flat=True))
+    referent = (
+        LetterReferent.objects.filter(letter=letter, user=user).first() if letter.pk else None
+    )
+    delegation = None
+    if Role.DEPUTY in roles and Role.PRINCIPAL not in roles:
+        delegation = active_delegation(user, letter.establishment, timezone.localdate())
+    return Actor(
+        user=user,
+        roles=roles,
+        referent=referent,
+        delegation=delegation,
+        is_superuser=user.is_superuser,
+    )

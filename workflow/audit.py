@@ -1,0 +1,154 @@
+"""The audit trail: one event per step of a letter, each chained to the previous one.
+
+``event_hash`` covers every stored field of the event, including the previous event's
+hash, so a change to any field or a removed event breaks the chain from that point.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from workflow.actors import Actor
+from workflow.models import AuditEvent, MissionLetter
+from workflow.snapshot import canonical_json, full_snapshot, sha256_hex
+
+
+def _utc_iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def event_hash(event: AuditEvent) -> str:
+    return sha256_hex(
+        canonical_json(
+            {
+                "letter": event.letter_id,
+                "sequence": event.sequence,
+                "action": event.action,
+                "from_state": event.from_state,
+                "to_state": event.to_state,
+                "actor": event.actor_id,
+                "actor_label": event.actor_label,
+                "quality": event.quality,
+                "created_at": _utc_iso(event.created_at),
+                "payload": event.payload,
+                "snapshot": event.snapshot,
+                "snapshot_sha256": event.snapshot_sha256,
+                "previous_hash": event.previous_hash,
+            }
+        )
+    )
+
+
+def record_event(
+    letter: MissionLetter,
+    *,
+    action: str,
+    from_state: str,
+    actor: Actor,
+    payload: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append an event to the letter's chain. The caller holds the letter's row lock
+    (or has just created the letter), so sequences cannot collide."""
+    previous = AuditEvent.objects.filter(letter=letter).order_by("-sequence").first()
+    snapshot = full_snapshot(letter)
+    event = AuditEvent(
+        letter=letter,
+        sequence=1 if previous is None else previous.sequence + 1,
+        action=action,
+        from_state=from_state,
+        to_state=letter.state,
+        actor=actor.user,
+        actor_label=actor.label,
+        quality=actor.quality_label(),
+        created_at=timezone.now(),
+        payload=payload or {},
+        snapshot=snapshot,
+        snapshot_sha256=sha256_hex(canonical_json(snapshot)),
+        previous_hash="" if previous is None else previous.hash,
+    )
+    event.hash = event_hash(event)
+    event.save(force_insert=True)
+    return event
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    letter_id: int
+    sequence: int
+    event_id: int
+    reason: str
+
+    def __str__(self) -> str:
+        return (
+            f"lettre {self.letter_id}, événement n° {self.sequence} (id {self.event_id}) : "
+            f"{self.reason}"
+        )
+
+
+def verify_letter_chain(events: list[AuditEvent]) -> ChainBreak | None:
+    """The first broken event of one letter's events (in sequence order), if any."""
+    previous_hash = ""
+    for expected_sequence, event in enumerate(events, start=1):
+        if event.sequence != expected_sequence:
+            return ChainBreak(
+                event.letter_id,
+                event.sequence,
+                event.pk,
+                f"numéro attendu {expected_sequence} : un événement manque",
+            )
+        if event.previous_hash != previous_hash:
+            return ChainBreak(
+                event.letter_id,
+                event.sequence,
+                event.pk,
+                "le lien vers l'événement précédent est rompu",
+            )
+        if sha256_hex(canonical_json(event.snapshot)) != event.snapshot_sha256:
+            return ChainBreak(
+                event.letter_id,
+                event.sequence,
+                event.pk,
+                "l'instantané ne correspond plus à son empreinte",
+            )
+        if event_hash(event) != event.hash:
+            return ChainBreak(
+                event.letter_id,
+                event.sequence,
+                event.pk,
+                "l'empreinte de l'événement ne correspond plus à son contenu",
+            )
+        previous_hash = event.hash
+    return None
+
+
+def verify_chains(letters: QuerySet[MissionLetter] | None = None) -> list[ChainBreak]:
+    """The first break of every letter whose chain is broken; empty when all verify.
+    Events are read letter by letter, in sequence order, with a server-side cursor."""
+    events = AuditEvent.objects.order_by("letter_id", "sequence")
+    if letters is not None:
+        events = events.filter(letter__in=letters)
+    breaks: list[ChainBreak] = []
+    current_letter: int | None = None
+    batch: list[AuditEvent] = []
+    for event in events.iterator(chunk_size=2000):
+        if event.letter_id != current_letter:
+            if batch and (found := verify_letter_chain(batch)):
+                breaks.append(found)
+            current_letter, batch = event.letter_id, []
+        batch.append(event)
+    if batch and (found := verify_letter_chain(batch)):
+        breaks.append(found)
+    # Every letter starts with its creation event: a letter with none lost its history.
+    orphans = MissionLetter.objects.filter(events__isnull=True)
+    if letters is not None:
+        orphans = orphans.filter(pk__in=letters.values("pk"))
+    breaks.extend(
+        ChainBreak(pk, 1, 0, "la lettre n'a plus aucun événement")
+        for pk in orphans.values_list("pk", flat=True)
+    )
+    return breaks

@@ -1,0 +1,80 @@
+"""What the workflow's services raise when they refuse. Each error carries a stable
+``code`` (the API's error codes, DESIGN §7) and a French ``detail``; the API and the
+pages translate them into responses, the services never deal in HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Unmet:
+    """One unmet condition of a transition: a stable code and a French explanation."""
+
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+class WorkflowError(Exception):
+    code = "error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class LetterNotFound(WorkflowError):
+    """The letter does not exist, or the person may not see it (both look the same)."""
+
+    code = "not_found"
+
+
+class UnknownTransition(WorkflowError):
+    code = "unknown_transition"
+
+
+class NotPermitted(WorkflowError):
+    """The person sees the letter but this action is not theirs."""
+
+    code = "permission_denied"
+
+
+class TransitionNotAllowed(WorkflowError):
+    """Not from the letter's current state, or another request changed it first."""
+
+    code = "transition_not_allowed"
+
+
+class SnapshotMismatch(WorkflowError):
+    """The signer was shown another version of the letter than the one standing now."""
+
+    code = "snapshot_mismatch"
+
+
+class StaleVersion(WorkflowError):
+    """An edit was based on a version that has since changed."""
+
+    code = "stale_version"
+
+
+class NotEditable(WorkflowError):
+    code = "not_editable"
+
+
+class ConditionsUnmet(WorkflowError):
+    code = "conditions_unmet"
+
+    def __init__(self, unmet: list[Unmet]) -> None:
+        super().__init__("; ".join(u.message for u in unmet))
+        self.unmet = unmet
+
+
+class InvalidInput(WorkflowError):
+    code = "invalid"
+
+    def __init__(self, errors: dict[str, list[str]], detail: str = "") -> None:
+        super().__init__(detail or "Certaines données sont invalides.")
+        self.errors = errors

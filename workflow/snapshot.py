@@ -1,0 +1,144 @@
+"""The canonical snapshot of a letter and its sha256.
+
+Two snapshots:
+- the **content** snapshot: what the letter says (parties, period, recognition,
+  missions, indicators, means, follow-up) and its version. This is what a signer is
+  shown and signs; its hash is the API's ``snapshot_sha256``. It does not move with
+  the state, agreements or signatures, so a signature stays valid while others sign;
+- the **full** snapshot kept with each audit event: the content plus the state,
+  agreements, opinions, signatures and report, so that history shows the letter as it
+  stood at every step.
+
+Canonical JSON: sorted keys, no spaces, UTF-8, decimals as strings with two places.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any
+
+from workflow.models import MissionLetter, YearEndReport
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def content_snapshot(letter: MissionLetter) -> dict[str, Any]:
+    referents = list(letter.referents.select_related("user").order_by("order", "id"))
+    missions = letter.missions.select_related("catalog_item__heading").prefetch_related(
+        "referents__user"
+    )
+    return {
+        "letter": letter.pk,
+        "establishment": {"uai": letter.establishment.uai, "name": letter.establishment.name},
+        "school_year": letter.school_year.code,
+        "version": letter.version,
+        "period": {
+            "kind": letter.period_kind,
+            "start": letter.period_start.isoformat() if letter.period_start else None,
+            "end": letter.period_end.isoformat() if letter.period_end else None,
+        },
+        "referents": [
+            {
+                "username": r.user.username,
+                "name": r.user.get_full_name(),
+                "discipline": r.user.discipline,
+                "mode": r.mode,
+                "imp_amount": _money(r.imp_amount),
+                "decharge_hours": _money(r.decharge_hours),
+                "share": r.share,
+            }
+            for r in referents
+        ],
+        "missions": [
+            {
+                "catalog_item": m.catalog_item.code if m.catalog_item else None,
+                "heading": m.catalog_item.heading.title if m.catalog_item else None,
+                "outside_scope": bool(m.catalog_item and m.catalog_item.outside_scope),
+                "text": m.text,
+                "priority": m.priority,
+                "referents": sorted(r.user.username for r in m.referents.all()),
+            }
+            for m in missions.order_by("order", "id")
+        ],
+        "indicators": [
+            {"text": i.text, "target": i.target} for i in letter.indicators.order_by("order", "id")
+        ],
+        "means": sorted(letter.means),
+        "means_other": letter.means_other,
+        "follow_up": letter.follow_up,
+        "qualification": letter.qualification,
+        "dane_training": letter.dane_training,
+    }
+
+
+def content_sha256(letter: MissionLetter) -> str:
+    return sha256_hex(canonical_json(content_snapshot(letter)))
+
+
+def full_snapshot(letter: MissionLetter) -> dict[str, Any]:
+    content = content_snapshot(letter)
+    report = YearEndReport.objects.filter(letter=letter).first()
+    return {
+        "state": letter.state,
+        "content": content,
+        "content_sha256": sha256_hex(canonical_json(content)),
+        "agreements": [
+            {"username": r.user.username, "agreed_version": r.agreed_version}
+            for r in letter.referents.select_related("user").order_by("order", "id")
+        ],
+        "opinions": [
+            {
+                "council": o.council,
+                "meeting": o.meeting_id,
+                "version": o.version,
+                "opinion": o.opinion,
+                "votes_for": o.votes_for,
+                "votes_against": o.votes_against,
+                "abstentions": o.abstentions,
+                "not_voting": o.not_voting,
+                "members_present": o.members_present,
+                "quorum_met": o.quorum_met,
+                "remarks": o.remarks,
+            }
+            for o in letter.opinions.order_by("recorded_at", "id")
+        ],
+        "signatures": [
+            {
+                "username": s.signer.username,
+                "name": s.signer.get_full_name(),
+                "quality": s.quality,
+                "version": s.version,
+                "snapshot_sha256": s.snapshot_sha256,
+                "signed_at": s.signed_at.isoformat(),
+            }
+            for s in letter.signatures.select_related("signer").order_by("signed_at", "id")
+        ],
+        "report": None
+        if report is None
+        else {
+            "difficulties": report.difficulties,
+            "training_needs": report.training_needs,
+            "proposals": report.proposals,
+            "submitted_at": report.submitted_at.isoformat() if report.submitted_at else None,
+            "outcomes": [
+                {"mission": o.mission.text, "status": o.status, "comment": o.comment}
+                for o in report.outcomes.select_related("mission")
+            ],
+            "results": [
+                {"indicator": r.indicator.text, "result": r.result}
+                for r in report.results.select_related("indicator")
+            ],
+        },
+    }
