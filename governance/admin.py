@@ -6,8 +6,10 @@ from governance.models import (
     Academy,
     CatalogHeading,
     CatalogItem,
+    Council,
     Delegation,
     Establishment,
+    Meeting,
     RoleAssignment,
     SchoolYear,
     User,
@@ -80,3 +82,19 @@ class CatalogItemAdmin(admin.ModelAdmin):
     list_display = ("text", "heading", "priority_hint", "outside_scope", "is_active")
     list_filter = ("heading", "priority_hint", "outside_scope", "is_active")
     search_fields = ("text", "code")
+
+
+@admin.register(Council)
+class CouncilAdmin(admin.ModelAdmin):
+    list_display = ("establishment", "kind", "members_in_office")
+    list_filter = ("kind",)
+    search_fields = ("establishment__uai", "establishment__name")
+    autocomplete_fields = ["establishment"]
+
+
+@admin.register(Meeting)
+class MeetingAdmin(admin.ModelAdmin):
+    list_display = ("council", "starts_at", "convocation", "members_in_office", "minutes_reference")
+    list_filter = ("council__kind", "convocation")
+    search_fields = ("council__establishment__uai", "council__establishment__name")
+    date_hierarchy = "starts_at"

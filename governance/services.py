@@ -17,8 +17,10 @@ from django.utils.translation import gettext as _
 from governance.models import (
     CatalogHeading,
     CatalogItem,
+    Council,
     Delegation,
     Establishment,
+    Meeting,
     Role,
     RoleAssignment,
     User,
@@ -141,3 +143,26 @@ def revoke_delegation(delegation: Delegation) -> Delegation:
         delegation.revoked_at = timezone.now()
         delegation.save(update_fields=["revoked_at"])
     return delegation
+
+
+def schedule_meeting(
+    council: Council,
+    *,
+    starts_at: dt.datetime,
+    convocation: int = 1,
+    location: str = "",
+    members_in_office: int | None = None,
+) -> Meeting:
+    """Schedule a séance. Members in office default to the council's current number;
+    a second convocation is the CA reconvened after a missed quorum."""
+    if convocation not in (1, 2):
+        raise ValidationError({"convocation": [_("Première (1) ou seconde (2) convocation.")]})
+    if timezone.is_naive(starts_at):
+        raise ValidationError({"starts_at": [_("Indiquez l'heure avec son fuseau horaire.")]})
+    return Meeting.objects.create(
+        council=council,
+        starts_at=starts_at,
+        convocation=convocation,
+        location=location,
+        members_in_office=members_in_office or council.members_in_office,
+    )

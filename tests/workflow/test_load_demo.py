@@ -90,3 +90,18 @@ def test_demo_data_is_refused_where_it_is_not_allowed(settings):
     with pytest.raises(CommandError, match="ALLOW_DEMO_DATA"):
         call_command("load_demo")
     assert not Establishment.objects.exists()
+
+
+def test_the_demo_has_letters_in_several_states_with_their_history():
+    from workflow.audit import verify_chains
+    from workflow.models import MissionLetter
+
+    call_command("load_demo")
+    states = set(MissionLetter.objects.values_list("state", flat=True))
+    assert {"draft", "concertation", "pedagogical_council", "in_force"} <= states
+    in_force = MissionLetter.objects.get(state="in_force")
+    assert in_force.signatures.count() == 3
+    assert in_force.opinions.count() == 2
+    assert in_force.events.count() >= 10
+    assert MissionLetter.objects.filter(renewed_from=in_force).exists()
+    assert verify_chains() == []

@@ -5,6 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from governance import demo as governance_demo
+from workflow import demo as workflow_demo
+from workflow.models import MissionLetter
 
 
 class Command(BaseCommand):
@@ -22,10 +24,12 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             demo = governance_demo.load()
+            workflow_demo.load(demo)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Données de démonstration prêtes : {demo.academy}, {demo.carnot}, "
                 f"{demo.college}, années {demo.current_year} et {demo.next_year}, "
-                f"{len(demo.users)} comptes (mot de passe « demo »)."
+                f"{len(demo.users)} comptes (mot de passe « demo »), "
+                f"{MissionLetter.objects.count()} lettres de mission."
             )
         )

@@ -1,0 +1,126 @@
+"""Administration of letters. The state, the history, the signatures and the outbox are
+read-only here: states change only through the transition service, and history is
+append-only."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from workflow.models import (
+    AuditEvent,
+    Comment,
+    LetterIndicator,
+    LetterMission,
+    LetterReferent,
+    MissionLetter,
+    Opinion,
+    OutboxItem,
+    Signature,
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReferentInline(ReadOnlyInline):
+    model = LetterReferent
+    fields = ("user", "mode", "imp_amount", "decharge_hours", "share", "agreed_version")
+
+
+class MissionInline(ReadOnlyInline):
+    model = LetterMission
+    fields = ("text", "priority", "catalog_item")
+
+
+class IndicatorInline(ReadOnlyInline):
+    model = LetterIndicator
+    fields = ("text", "target")
+
+
+class SignatureInline(ReadOnlyInline):
+    model = Signature
+    fields = ("signer", "quality", "version", "signed_at", "snapshot_sha256")
+
+
+class EventInline(ReadOnlyInline):
+    model = AuditEvent
+    fields = ("sequence", "action", "from_state", "to_state", "actor_label", "created_at")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(MissionLetter)
+class MissionLetterAdmin(ReadOnlyAdmin):
+    list_display = ("id", "establishment", "school_year", "state", "version", "updated_at")
+    list_filter = ("state", "school_year", "establishment__academy")
+    search_fields = ("establishment__uai", "establishment__name", "referents__user__last_name")
+    list_select_related = ("establishment", "school_year")
+    inlines = [ReferentInline, MissionInline, IndicatorInline, SignatureInline, EventInline]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = (
+        "letter",
+        "sequence",
+        "action",
+        "from_state",
+        "to_state",
+        "actor_label",
+        "created_at",
+    )
+    list_filter = ("action",)
+    list_select_related = ("letter__establishment", "letter__school_year")
+
+
+@admin.register(Opinion)
+class OpinionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "letter",
+        "council",
+        "meeting",
+        "opinion",
+        "votes_for",
+        "votes_against",
+        "quorum_met",
+    )
+    list_filter = ("council", "opinion")
+
+
+@admin.register(Comment)
+class CommentAdmin(ReadOnlyAdmin):
+    list_display = ("letter", "author", "created_at", "version")
+
+
+@admin.register(OutboxItem)
+class OutboxItemAdmin(ReadOnlyAdmin):
+    list_display = (
+        "key",
+        "kind",
+        "topic",
+        "recipient",
+        "status",
+        "attempts",
+        "created_at",
+        "last_error",
+    )
+    list_filter = ("kind", "status", "topic")
+    search_fields = ("key",)
