@@ -70,3 +70,16 @@ def establishments_visible_to(user: User) -> QuerySet[Establishment]:
     ) | Establishment.objects.filter(
         academy__in=assignments.filter(role=Role.DAN).values("academy")
     )
+
+
+def may_schedule_meeting(user: User, establishment: Establishment, council_kind: str) -> bool:
+    """The principal (or a deputy under delegation), or the council's own secretary."""
+    roles = set(
+        RoleAssignment.objects.filter(user=user, establishment=establishment).values_list(
+            "role", flat=True
+        )
+    )
+    secretary = Role.CP_SECRETARY if council_kind == "pedagogical" else Role.CA_SECRETARY
+    if Role.PRINCIPAL in roles or secretary in roles:
+        return True
+    return Role.DEPUTY in roles and active_delegation(user, establishment) is not None

@@ -3,16 +3,29 @@ a letter carries, the transitions a person may fire now."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from governance.imp import check_envelope, recognition_amount
 from governance.models import Establishment, Role, RoleAssignment, SchoolYear, User
 from workflow.actors import ESTABLISHMENT_READERS
 from workflow.errors import LetterNotFound, Unmet
-from workflow.models import LetterReferent, LetterState, MissionLetter
+from workflow.models import LetterMission, LetterReferent, LetterState, MissionLetter
+
+# What a full representation of letters reads, in a fixed number of queries.
+LETTER_PREFETCHES = (
+    Prefetch("referents", queryset=LetterReferent.objects.select_related("user")),
+    Prefetch(
+        "missions",
+        queryset=LetterMission.objects.select_related("catalog_item__heading").prefetch_related(
+            Prefetch("referents", queryset=LetterReferent.objects.select_related("user"))
+        ),
+    ),
+    "indicators",
+)
 
 
 def visible_letters(user: User) -> QuerySet[MissionLetter]:
@@ -30,7 +43,7 @@ def visible_letters(user: User) -> QuerySet[MissionLetter]:
         )
         | Q(establishment__academy__in=assignments.filter(role=Role.DAN).values("academy"))
         | Q(pk__in=LetterReferent.objects.filter(user=user).values("letter"))
-    ).distinct()
+    )
 
 
 def get_visible_letter(user: User, letter_id: int) -> MissionLetter:
@@ -53,21 +66,44 @@ def envelope_amounts(establishment: Establishment, school_year: SchoolYear) -> l
     ]
 
 
-def letter_warnings(letter: MissionLetter) -> list[Unmet]:
-    """What the principal should know but that blocks nothing (or not yet)."""
-    warnings = [
-        Unmet(finding.code, finding.message)
-        for finding in check_envelope(envelope_amounts(letter.establishment, letter.school_year))
-    ]
-    for mission in letter.missions.filter(catalog_item__outside_scope=True).select_related(
-        "catalog_item"
-    ):
-        assert mission.catalog_item is not None
-        warnings.append(
-            Unmet(
-                "mission_outside_scope",
-                _("« %(text)s » sort du périmètre technico-pédagogique du référent. %(note)s")
-                % {"text": mission.text, "note": mission.catalog_item.scope_note},
-            )
+def envelopes_for(letters: Sequence[MissionLetter]) -> dict[tuple[int, int], list[Decimal]]:
+    """``envelope_amounts`` for every (establishment, school year) of ``letters``, in one
+    query: what a page of letters needs for its warnings."""
+    pairs = {(letter.establishment_id, letter.school_year_id) for letter in letters}
+    result: dict[tuple[int, int], list[Decimal]] = {pair: [] for pair in pairs}
+    if not pairs:
+        return result
+    wanted = Q()
+    for establishment_id, school_year_id in pairs:
+        wanted |= Q(
+            letter__establishment_id=establishment_id, letter__school_year_id=school_year_id
         )
+    rows = (
+        LetterReferent.objects.filter(wanted)
+        .exclude(letter__state=LetterState.WITHDRAWN)
+        .values_list(
+            "letter__establishment_id", "letter__school_year_id", "imp_amount", "decharge_hours"
+        )
+    )
+    for establishment_id, school_year_id, imp, hours in rows:
+        result[(establishment_id, school_year_id)].append(recognition_amount(imp, hours))
+    return result
+
+
+def letter_warnings(letter: MissionLetter, envelope: list[Decimal] | None = None) -> list[Unmet]:
+    """What the principal should know but that blocks nothing (or not yet). Reads the
+    missions through ``.all()`` (prefetchable); ``envelope`` may be given precomputed."""
+    if envelope is None:
+        envelope = envelope_amounts(letter.establishment, letter.school_year)
+    warnings = [Unmet(finding.code, finding.message) for finding in check_envelope(envelope)]
+    for mission in letter.missions.all():
+        item = mission.catalog_item
+        if item is not None and item.outside_scope:
+            warnings.append(
+                Unmet(
+                    "mission_outside_scope",
+                    _("« %(text)s » sort du périmètre technico-pédagogique du référent. %(note)s")
+                    % {"text": mission.text, "note": item.scope_note},
+                )
+            )
     return warnings

@@ -34,11 +34,13 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
+def _ordered(items: Any) -> list[Any]:
+    return sorted(items, key=lambda row: (row.order, row.pk))
+
+
 def content_snapshot(letter: MissionLetter) -> dict[str, Any]:
-    referents = list(letter.referents.select_related("user").order_by("order", "id"))
-    missions = letter.missions.select_related("catalog_item__heading").prefetch_related(
-        "referents__user"
-    )
+    """Reads relations through ``.all()`` so that a caller may prefetch them
+    (``workflow.selectors.LETTER_PREFETCHES``) and build many snapshots in a few queries."""
     return {
         "letter": letter.pk,
         "establishment": {"uai": letter.establishment.uai, "name": letter.establishment.name},
@@ -59,7 +61,7 @@ def content_snapshot(letter: MissionLetter) -> dict[str, Any]:
                 "decharge_hours": _money(r.decharge_hours),
                 "share": r.share,
             }
-            for r in referents
+            for r in _ordered(letter.referents.all())
         ],
         "missions": [
             {
@@ -70,10 +72,10 @@ def content_snapshot(letter: MissionLetter) -> dict[str, Any]:
                 "priority": m.priority,
                 "referents": sorted(r.user.username for r in m.referents.all()),
             }
-            for m in missions.order_by("order", "id")
+            for m in _ordered(letter.missions.all())
         ],
         "indicators": [
-            {"text": i.text, "target": i.target} for i in letter.indicators.order_by("order", "id")
+            {"text": i.text, "target": i.target} for i in _ordered(letter.indicators.all())
         ],
         "means": sorted(letter.means),
         "means_other": letter.means_other,

@@ -1,0 +1,85 @@
+"""What every API endpoint shares: the error body and pagination (the schema class is
+in ``config.api_schema``, which must not be imported while DRF loads these).
+
+Every error answers ``{"code", "detail", "errors"?}`` (DESIGN §7): the workflow's own
+refusals, and DRF's validation, authentication, permission and throttling errors alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from workflow import errors as workflow_errors
+
+# The workflow's refusals and the HTTP status each one answers (DESIGN §7).
+WORKFLOW_STATUS: dict[type[workflow_errors.WorkflowError], int] = {
+    workflow_errors.LetterNotFound: status.HTTP_404_NOT_FOUND,
+    workflow_errors.UnknownTransition: status.HTTP_404_NOT_FOUND,
+    workflow_errors.NotPermitted: status.HTTP_403_FORBIDDEN,
+    workflow_errors.TransitionNotAllowed: status.HTTP_409_CONFLICT,
+    workflow_errors.SnapshotMismatch: status.HTTP_409_CONFLICT,
+    workflow_errors.StaleVersion: status.HTTP_409_CONFLICT,
+    workflow_errors.NotEditable: status.HTTP_409_CONFLICT,
+    workflow_errors.ConditionsUnmet: status.HTTP_400_BAD_REQUEST,
+    workflow_errors.InvalidInput: status.HTTP_400_BAD_REQUEST,
+}
+
+# DRF's own exceptions, by the stable code they answer with.
+DRF_CODES: dict[type[exceptions.APIException], str] = {
+    exceptions.ValidationError: "invalid",
+    exceptions.ParseError: "parse_error",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+}
+
+
+def _workflow_response(exc: workflow_errors.WorkflowError) -> Response:
+    body: dict[str, Any] = {"code": exc.code, "detail": exc.detail}
+    if isinstance(exc, workflow_errors.ConditionsUnmet):
+        body["errors"] = [u.as_dict() for u in exc.unmet]
+    elif isinstance(exc, workflow_errors.InvalidInput):
+        body["errors"] = exc.errors
+    return Response(body, status=WORKFLOW_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST))
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, workflow_errors.WorkflowError):
+        return _workflow_response(exc)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(_("Introuvable."))
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    code = next((c for kind, c in DRF_CODES.items() if isinstance(exc, kind)), "error")
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "code": code,
+            "detail": _("Certaines données sont invalides."),
+            "errors": exc.detail
+            if isinstance(exc.detail, dict)
+            else {"non_field_errors": exc.detail},
+        }
+    else:
+        response.data = {"code": code, "detail": str(exc.detail)}
+    return response
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200

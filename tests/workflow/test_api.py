@@ -1,0 +1,437 @@
+"""The REST API v1 (DESIGN §7): a whole lifecycle over HTTP as the demo accounts, the
+error body and status codes, and list endpoints whose query count does not grow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from tests.factories import make_letter, make_school
+from workflow.models import Comment, MissionLetter
+from workflow.services import add_comment, fire_transition
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles(settings: Any) -> None:
+    settings.ALLOW_DEMO_DATA = True
+    cache.clear()  # throttle counters live in the cache
+
+
+def _client_for(username: str, password: str = "demo") -> APIClient:
+    """A client that signs in the way an outside client does: with a token."""
+    client = APIClient()
+    response = client.post(
+        "/api/v1/auth/token/", {"username": username, "password": password}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    return client
+
+
+def _ok(response: Any, status: int = 200) -> Any:
+    assert response.status_code == status, (response.status_code, response.content[:500])
+    return response.json()
+
+
+def _fire(client: APIClient, letter_id: int, name: str, **payload: Any) -> dict[str, Any]:
+    return _ok(
+        client.post(f"/api/v1/letters/{letter_id}/transitions/{name}/", payload, format="json")
+    )
+
+
+def test_a_letter_from_draft_to_closed_over_http_as_each_demo_account():
+    call_command("load_demo")
+    clients = {
+        name: _client_for(name)
+        for name in (
+            "principal",
+            "deputy",
+            "referent1",
+            "referent2",
+            "secretaire-cp",
+            "secretaire-ca",
+            "dan",
+        )
+    }
+    principal = clients["principal"]
+    me = _ok(principal.get("/api/v1/me/"))
+    assert me["roles"][0]["establishment"] == "0210015C"
+    year = _ok(principal.get("/api/v1/school-years/"))["results"][0]["code"]
+    catalogue = _ok(principal.get("/api/v1/catalog/"))["results"]
+    first_item = catalogue[0]["items"][0]["id"]
+
+    letter = _ok(
+        principal.post(
+            "/api/v1/letters/",
+            {
+                "establishment": "0210015C",
+                "school_year": year,
+                "referents": [
+                    {"user": "referent1", "mode": "imp", "imp_amount": "625.00"},
+                    {"user": "referent2", "mode": "imp", "imp_amount": "625.00"},
+                ],
+                "missions": [
+                    {
+                        "catalog_item": first_item,
+                        "priority": "principal",
+                        "referents": ["referent1", "referent2"],
+                    },
+                    {
+                        "text": "Animer le club numérique",
+                        "priority": "secondary",
+                        "referents": ["referent2"],
+                    },
+                ],
+                "indicators": [{"text": "Ateliers proposés", "target": "5"}],
+                "means": ["office"],
+            },
+            format="json",
+        ),
+        201,
+    )
+    letter_id = letter["id"]
+    assert (letter["state"], letter["establishment"], letter["version"]) == ("draft", "0210015C", 1)
+    assert letter["referents"][0]["user"] == "referent1"
+    names = [t["name"] for t in _ok(principal.get(f"/api/v1/letters/{letter_id}/transitions/"))]
+    assert names == ["open_concertation", "withdraw"]
+
+    _fire(principal, letter_id, "open_concertation")
+    _ok(
+        clients["referent1"].post(
+            f"/api/v1/letters/{letter_id}/comments/",
+            {"body": "D'accord sur le fond."},
+            format="json",
+        ),
+        201,
+    )
+    _fire(clients["referent1"], letter_id, "agree")
+    _fire(clients["referent2"], letter_id, "agree")
+    cp_meeting = _ok(
+        principal.get("/api/v1/meetings/?establishment=0210015C&council=pedagogical&upcoming=false")
+    )["results"][0]["id"]
+    ca_meeting = _ok(
+        principal.get("/api/v1/meetings/?establishment=0210015C&council=board&upcoming=false")
+    )["results"][0]["id"]
+    _fire(principal, letter_id, "submit_to_pedagogical_council", meeting=cp_meeting)
+    _fire(
+        clients["secretaire-cp"],
+        letter_id,
+        "record_pedagogical_opinion",
+        meeting=cp_meeting,
+        opinion="favorable",
+    )
+    signed = _fire(
+        clients["secretaire-ca"],
+        letter_id,
+        "record_board_opinion",
+        meeting=ca_meeting,
+        opinion="favorable",
+        votes_for=22,
+        votes_against=1,
+        abstentions=1,
+        not_voting=0,
+        members_present=24,
+    )
+    assert signed["state"] == "signature"
+
+    # Each signer signs the hash of the version they are shown.
+    for signer in ("deputy", "referent1", "referent2"):
+        shown = _ok(clients[signer].get(f"/api/v1/letters/{letter_id}/"))["snapshot_sha256"]
+        result = _fire(clients[signer], letter_id, "sign", snapshot_sha256=shown)
+    assert result["state"] == "in_force"
+
+    _fire(principal, letter_id, "open_report", reason="Fin de mission anticipée")
+    report = _ok(clients["referent1"].get(f"/api/v1/letters/{letter_id}/report/"))
+    assert len(report["outcomes"]) == 2
+    _ok(
+        clients["referent1"].put(
+            f"/api/v1/letters/{letter_id}/report/",
+            {
+                "difficulties": "Peu de créneaux communs.",
+                "outcomes": [
+                    {"mission": o["mission"], "status": "done"} for o in report["outcomes"]
+                ],
+                "results": [
+                    {"indicator": r["indicator"], "result": "6 ateliers"} for r in report["results"]
+                ],
+            },
+            format="json",
+        )
+    )
+    _fire(clients["referent2"], letter_id, "submit_report")
+    dan_view = _ok(clients["dan"].get(f"/api/v1/letters/{letter_id}/"))
+    assert dan_view["state"] == "report_submitted"
+    closed = _fire(principal, letter_id, "acknowledge_report")
+    assert closed["state"] == "closed"
+
+    history = _ok(principal.get(f"/api/v1/letters/{letter_id}/history/"))
+    actions = [e["action"] for e in history["results"]]
+    assert actions == [
+        "create",
+        "open_concertation",
+        "agree",
+        "agree",
+        "submit_to_pedagogical_council",
+        "record_pedagogical_opinion",
+        "record_board_opinion",
+        "sign",
+        "sign",
+        "sign",
+        "open_report",
+        "submit_report",
+        "acknowledge_report",
+    ]
+    assert history["results"][7]["quality"] == "deputy_by_delegation"
+    assert history["results"][1]["previous_hash"] == history["results"][0]["hash"]
+    archives = _ok(principal.get(f"/api/v1/letters/{letter_id}/archives/"))
+    assert archives["count"] == len(actions)
+
+
+def _assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, (response.status_code, response.content[:300])
+    body = response.json()
+    assert body["code"] == code
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
+    return body
+
+
+def test_errors_have_one_shape_and_the_contract_status():
+    school = make_school("Err")
+    letter = make_letter(school)
+    client = _client_for(school.principal.username, "pw")
+    url = f"/api/v1/letters/{letter.pk}/"
+
+    _assert_error(APIClient().get("/api/v1/letters/"), 401, "not_authenticated")
+    bad_token = APIClient()
+    bad_token.credentials(HTTP_AUTHORIZATION="Token nope")
+    _assert_error(bad_token.get("/api/v1/letters/"), 401, "authentication_failed")
+    _assert_error(client.get("/api/v1/letters/999999/"), 404, "not_found")
+    _assert_error(client.put(url, {}, format="json"), 405, "method_not_allowed")
+    _assert_error(
+        client.post(f"{url}transitions/fly/", {}, format="json"), 404, "unknown_transition"
+    )
+    _assert_error(
+        client.post(f"{url}transitions/sign/", {}, format="json"), 409, "transition_not_allowed"
+    )
+    referent = _client_for(school.referent1.username, "pw")
+    _assert_error(
+        referent.post(f"{url}transitions/open_concertation/", {}, format="json"),
+        403,
+        "permission_denied",
+    )
+    body = _assert_error(
+        client.post(f"{url}transitions/withdraw/", {}, format="json"), 400, "invalid"
+    )
+    assert "reason" in body["errors"]
+    body = _assert_error(
+        client.patch(
+            url,
+            {
+                "version": 1,
+                "referents": [
+                    {"user": school.referent1.username, "mode": "imp", "imp_amount": "1000.00"}
+                ],
+            },
+            format="json",
+        ),
+        400,
+        "invalid",
+    )
+    assert "multiple de 312,50" in str(body["errors"])
+    body = _assert_error(client.patch(url, {"qualification": "x"}, format="json"), 400, "invalid")
+    assert "version" in body["errors"]
+    _assert_error(
+        client.post("/api/v1/letters/", "{", content_type="application/json"), 400, "parse_error"
+    )
+
+    empty = _ok(
+        client.post(
+            "/api/v1/letters/",
+            {"establishment": school.establishment.uai, "school_year": "2027-2028"},
+            format="json",
+        ),
+        201,
+    )
+    body = _assert_error(
+        client.post(
+            f"/api/v1/letters/{empty['id']}/transitions/open_concertation/", {}, format="json"
+        ),
+        400,
+        "conditions_unmet",
+    )
+    assert {e["code"] for e in body["errors"]} >= {"no_referent", "no_mission"}
+
+    # Two editors: the second, based on a version that has moved, gets 409.
+    fire_transition(letter_id=letter.pk, name="open_concertation", user=school.principal)
+    _ok(client.patch(url, {"version": 1, "qualification": "première"}, format="json"))
+    body = _assert_error(
+        client.patch(url, {"version": 1, "qualification": "seconde"}, format="json"),
+        409,
+        "stale_version",
+    )
+    assert MissionLetter.objects.get(pk=letter.pk).qualification == "première"
+
+    body = _assert_error(
+        client.post(f"{url}transitions/agree/", {}, format="json"), 403, "permission_denied"
+    )
+    wrong = "0" * 64
+    fire_transition(letter_id=letter.pk, name="agree", user=school.referent1)
+    fire_transition(letter_id=letter.pk, name="agree", user=school.referent2)
+    for name, user, payload in [
+        ("submit_to_pedagogical_council", school.principal, {}),
+        (
+            "record_pedagogical_opinion",
+            school.cp_secretary,
+            {"meeting": school.cp_meeting.pk, "opinion": "favorable"},
+        ),
+        (
+            "record_board_opinion",
+            school.ca_secretary,
+            {
+                "meeting": school.ca_meeting.pk,
+                "opinion": "favorable",
+                "votes_for": 20,
+                "votes_against": 0,
+                "abstentions": 0,
+                "not_voting": 0,
+                "members_present": 20,
+            },
+        ),
+    ]:
+        fire_transition(letter_id=letter.pk, name=name, user=user, payload=payload)
+    _assert_error(
+        client.post(f"{url}transitions/sign/", {"snapshot_sha256": wrong}, format="json"),
+        409,
+        "snapshot_mismatch",
+    )
+    _assert_error(
+        client.patch(url, {"version": 2, "qualification": "x"}, format="json"), 409, "not_editable"
+    )
+
+
+def test_the_token_endpoint_is_throttled(monkeypatch):
+    from rest_framework.throttling import ScopedRateThrottle
+
+    # Throttle classes read their rates once, at import: lower the "auth" rate there.
+    monkeypatch.setattr(
+        ScopedRateThrottle,
+        "THROTTLE_RATES",
+        {**ScopedRateThrottle.THROTTLE_RATES, "auth": "3/minute"},
+    )
+    client = APIClient()
+    for _ in range(3):
+        _assert_error(
+            client.post("/api/v1/auth/token/", {"username": "x", "password": "y"}, format="json"),
+            400,
+            "invalid",
+        )
+    body = _assert_error(
+        client.post("/api/v1/auth/token/", {"username": "x", "password": "y"}, format="json"),
+        429,
+        "throttled",
+    )
+    assert "secondes" in body["detail"] or "seconds" in body["detail"]
+
+
+def _queries(client: APIClient, url: str) -> tuple[int, dict[str, Any]]:
+    with CaptureQueriesContext(connection) as captured:
+        body = _ok(client.get(url))
+    return len(captured), body
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/letters/",
+        "/api/v1/letters/?state=draft",
+        "/api/v1/meetings/",
+        "/api/v1/establishments/",
+    ],
+)
+def test_list_endpoints_cost_the_same_for_1_and_50_items(url, django_assert_max_num_queries):
+    schools = [make_school(f"Q{index}") for index in range(5)]
+    dan = APIClient()
+    dan.force_authenticate(schools[0].dan)
+
+    def add_letter(school: Any) -> None:
+        letter = make_letter(school)
+        add_comment(letter_id=letter.pk, user=school.principal, body="Bonjour")
+
+    add_letter(schools[0])
+    one, body = _queries(dan, url)
+    assert body["count"] >= 1
+    for index in range(49):
+        add_letter(schools[index % 5])
+    with django_assert_max_num_queries(one):
+        body = _ok(dan.get(url))
+    assert body["count"] >= 5
+    if url.startswith("/api/v1/letters/"):
+        assert len(body["results"]) == 50
+
+
+def test_history_and_comments_cost_the_same_for_1_and_50_items(django_assert_max_num_queries):
+    school = make_school("H")
+    letter = make_letter(school)
+    client = APIClient()
+    client.force_authenticate(school.principal)
+    add_comment(letter_id=letter.pk, user=school.referent1, body="Premier")
+    comments_url = f"/api/v1/letters/{letter.pk}/comments/"
+    history_url = f"/api/v1/letters/{letter.pk}/history/"
+    one_comment, _body = _queries(client, comments_url)
+    one_event, _body = _queries(client, history_url)
+    for index in range(49):
+        add_comment(letter_id=letter.pk, user=school.referent2, body=f"Message {index}")
+    fire_transition(letter_id=letter.pk, name="open_concertation", user=school.principal)
+    for index in range(24):
+        fire_transition(
+            letter_id=letter.pk,
+            name="return_to_draft",
+            user=school.principal,
+            payload={"reason": f"Reprise {index}"},
+        )
+        fire_transition(letter_id=letter.pk, name="open_concertation", user=school.principal)
+    assert Comment.objects.filter(letter=letter).count() == 50
+    with django_assert_max_num_queries(one_comment):
+        assert _ok(client.get(comments_url))["count"] == 50
+    with django_assert_max_num_queries(one_event):
+        assert _ok(client.get(history_url))["count"] == 50
+
+
+def test_the_schema_and_the_docs_render():
+    school = make_school("Docs")
+    client = APIClient()
+    client.force_authenticate(school.principal)
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    for path in [
+        "/api/v1/auth/token/",
+        "/api/v1/letters/",
+        "/api/v1/letters/{id}/",
+        "/api/v1/letters/{id}/transitions/",
+        "/api/v1/letters/{id}/transitions/{name}/",
+        "/api/v1/letters/{id}/comments/",
+        "/api/v1/letters/{id}/history/",
+        "/api/v1/letters/{id}/archives/",
+        "/api/v1/letters/{id}/report/",
+        "/api/v1/establishments/",
+        "/api/v1/school-years/",
+        "/api/v1/meetings/",
+        "/api/v1/catalog/",
+        "/api/v1/me/",
+    ]:
+        assert path in paths, path
+    fire = paths["/api/v1/letters/{id}/transitions/{name}/"]["post"]
+    assert {"200", "400", "403", "404", "409"} <= set(fire["responses"])
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert b"swagger-ui" in docs.content

@@ -1,0 +1,352 @@
+"""Shapes of the letter API (DESIGN §7). Serializers only shape and type-check; every
+rule is applied by ``workflow.services``, which the views call."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from governance.models import Meeting, MissionPriority
+from workflow.models import (
+    AuditEvent,
+    Comment,
+    FollowUp,
+    LetterState,
+    Means,
+    MissionLetter,
+    OpinionValue,
+    OutboxItem,
+    OutcomeStatus,
+    PeriodKind,
+    RecognitionMode,
+    YearEndReport,
+)
+from workflow.selectors import letter_warnings
+from workflow.snapshot import content_sha256
+
+
+class ReferentSerializer(serializers.Serializer):
+    user = serializers.CharField(help_text="Identifiant (username) du référent.")
+    name = serializers.CharField(source="user.get_full_name", read_only=True)
+    mode = serializers.ChoiceField(choices=RecognitionMode.choices)
+    imp_amount = serializers.DecimalField(
+        max_digits=8, decimal_places=2, allow_null=True, required=False, min_value=Decimal("0")
+    )
+    decharge_hours = serializers.DecimalField(
+        max_digits=5, decimal_places=2, allow_null=True, required=False, min_value=Decimal("0")
+    )
+    share = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    agreed_version = serializers.IntegerField(read_only=True, allow_null=True)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["user"] = instance.user.username
+        return data
+
+
+class MissionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    catalog_item = serializers.IntegerField(
+        source="catalog_item_id", allow_null=True, required=False, min_value=1
+    )
+    text = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    priority = serializers.ChoiceField(choices=MissionPriority.choices, required=False)
+    referents = serializers.ListField(child=serializers.CharField(), required=False)
+    outside_scope = serializers.SerializerMethodField()
+
+    def get_outside_scope(self, mission: Any) -> bool:
+        return bool(mission.catalog_item and mission.catalog_item.outside_scope)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return {
+            "id": instance.pk,
+            "catalog_item": instance.catalog_item_id,
+            "text": instance.text,
+            "priority": instance.priority,
+            "referents": sorted(r.user.username for r in instance.referents.all()),
+            "outside_scope": self.get_outside_scope(instance),
+        }
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        value = super().to_internal_value(data)
+        if "catalog_item_id" in value:
+            value["catalog_item"] = value.pop("catalog_item_id")
+        return value
+
+
+class IndicatorSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    text = serializers.CharField(max_length=4000)
+    target = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class WarningSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class LetterSerializer(serializers.ModelSerializer):
+    """A letter as read. ``snapshot_sha256`` is the hash a signer is shown and signs."""
+
+    establishment = serializers.CharField(source="establishment.uai", read_only=True)
+    school_year = serializers.CharField(source="school_year.code", read_only=True)
+    state = serializers.ChoiceField(choices=LetterState.choices, read_only=True)
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    referents = serializers.SerializerMethodField()
+    missions = serializers.SerializerMethodField()
+    indicators = serializers.SerializerMethodField()
+    means = serializers.ListField(child=serializers.ChoiceField(choices=Means.choices))
+    warnings = serializers.SerializerMethodField()
+    snapshot_sha256 = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MissionLetter
+        fields = [
+            "id",
+            "establishment",
+            "school_year",
+            "state",
+            "state_label",
+            "version",
+            "period_kind",
+            "period_start",
+            "period_end",
+            "referents",
+            "missions",
+            "indicators",
+            "means",
+            "means_other",
+            "follow_up",
+            "qualification",
+            "dane_training",
+            "renewed_from",
+            "warnings",
+            "snapshot_sha256",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ReferentSerializer(many=True))
+    def get_referents(self, letter: MissionLetter) -> list[Any]:
+        rows = sorted(letter.referents.all(), key=lambda r: (r.order, r.pk))
+        return list(ReferentSerializer(rows, many=True).data)
+
+    @extend_schema_field(MissionSerializer(many=True))
+    def get_missions(self, letter: MissionLetter) -> list[Any]:
+        rows = sorted(letter.missions.all(), key=lambda m: (m.order, m.pk))
+        return list(MissionSerializer(rows, many=True).data)
+
+    @extend_schema_field(IndicatorSerializer(many=True))
+    def get_indicators(self, letter: MissionLetter) -> list[Any]:
+        rows = sorted(letter.indicators.all(), key=lambda i: (i.order, i.pk))
+        return list(IndicatorSerializer(rows, many=True).data)
+
+    @extend_schema_field(WarningSerializer(many=True))
+    def get_warnings(self, letter: MissionLetter) -> list[dict[str, str]]:
+        envelopes = self.context.get("envelopes")
+        amounts = None
+        if envelopes is not None:
+            amounts = envelopes.get((letter.establishment_id, letter.school_year_id), [])
+        return [
+            {"code": w.code, "detail": w.message} for w in letter_warnings(letter, envelope=amounts)
+        ]
+
+    def get_snapshot_sha256(self, letter: MissionLetter) -> str:
+        return content_sha256(letter)
+
+
+class LetterContentSerializer(serializers.Serializer):
+    """The editable content of a letter. Sections given replace the current ones."""
+
+    period_kind = serializers.ChoiceField(choices=PeriodKind.choices, required=False)
+    period_start = serializers.DateField(required=False, allow_null=True)
+    period_end = serializers.DateField(required=False, allow_null=True)
+    referents = ReferentSerializer(many=True, required=False)
+    missions = MissionSerializer(many=True, required=False)
+    indicators = IndicatorSerializer(many=True, required=False)
+    means = serializers.ListField(
+        child=serializers.ChoiceField(choices=Means.choices), required=False
+    )
+    means_other = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    follow_up = serializers.ChoiceField(choices=FollowUp.choices, required=False)
+    qualification = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    dane_training = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+
+class LetterCreateSerializer(LetterContentSerializer):
+    establishment = serializers.CharField(help_text="UAI de l'établissement.")
+    school_year = serializers.CharField(help_text="Année scolaire, par exemple 2027-2028.")
+
+
+class LetterUpdateSerializer(LetterContentSerializer):
+    version = serializers.IntegerField(
+        min_value=1,
+        help_text="La version sur laquelle la modification se fonde ; si la lettre a changé "
+        "depuis, la réponse est 409 `stale_version`.",
+    )
+
+
+class AvailableTransitionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    # DESIGN §7 names this field "label"; the stubs confuse it with Field.label.
+    label = serializers.CharField()  # type: ignore[assignment]
+    target = serializers.ChoiceField(choices=LetterState.choices)
+    ready = serializers.BooleanField(help_text="Faux quand des conditions restent à remplir.")
+    unmet = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
+
+
+class TransitionPayloadSerializer(serializers.Serializer):
+    """Every transition's payload: each transition reads the fields it needs."""
+
+    reason = serializers.CharField(required=False, max_length=4000)
+    meeting = serializers.IntegerField(required=False, min_value=1)
+    opinion = serializers.ChoiceField(choices=OpinionValue.choices, required=False)
+    votes_for = serializers.IntegerField(required=False, min_value=0, max_value=1000)
+    votes_against = serializers.IntegerField(required=False, min_value=0, max_value=1000)
+    abstentions = serializers.IntegerField(required=False, min_value=0, max_value=1000)
+    not_voting = serializers.IntegerField(required=False, min_value=0, max_value=1000)
+    members_present = serializers.IntegerField(required=False, min_value=0, max_value=1000)
+    remarks = serializers.CharField(required=False, allow_blank=True, max_length=8000)
+    snapshot_sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", required=False)
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", read_only=True)
+    author_name = serializers.CharField(source="author.get_full_name", read_only=True)
+    mission = serializers.IntegerField(source="mission_id", required=False, allow_null=True)
+    indicator = serializers.IntegerField(source="indicator_id", required=False, allow_null=True)
+    body = serializers.CharField(max_length=8000)
+
+    class Meta:
+        model = Comment
+        fields = [
+            "id",
+            "author",
+            "author_name",
+            "body",
+            "mission",
+            "indicator",
+            "anchor_text",
+            "version",
+            "created_at",
+        ]
+        read_only_fields = ["id", "author", "author_name", "anchor_text", "version", "created_at"]
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "sequence",
+            "action",
+            "from_state",
+            "to_state",
+            "actor",
+            "actor_label",
+            "quality",
+            "created_at",
+            "payload",
+            "snapshot_sha256",
+            "previous_hash",
+            "hash",
+        ]
+        read_only_fields = fields
+
+
+class ArchiveSerializer(serializers.ModelSerializer):
+    sequence = serializers.IntegerField(source="event.sequence", read_only=True)
+    action = serializers.CharField(source="event.action", read_only=True)
+
+    class Meta:
+        model = OutboxItem
+        fields = ["id", "sequence", "action", "status", "created_at", "done_at"]
+        read_only_fields = fields
+
+
+class OutcomeSerializer(serializers.Serializer):
+    mission = serializers.IntegerField(source="mission_id")
+    mission_text = serializers.CharField(source="mission.text", read_only=True)
+    status = serializers.ChoiceField(choices=OutcomeStatus.choices, allow_blank=True)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=8000)
+
+
+class ResultSerializer(serializers.Serializer):
+    indicator = serializers.IntegerField(source="indicator_id")
+    indicator_text = serializers.CharField(source="indicator.text", read_only=True)
+    result = serializers.CharField(allow_blank=True, max_length=8000)
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    outcomes = OutcomeSerializer(many=True, required=False)
+    results = ResultSerializer(many=True, required=False)
+    submitted_by = serializers.CharField(
+        source="submitted_by.username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = YearEndReport
+        fields = [
+            "difficulties",
+            "training_needs",
+            "proposals",
+            "outcomes",
+            "results",
+            "submitted_at",
+            "submitted_by",
+            "updated_at",
+        ]
+        read_only_fields = ["submitted_at", "submitted_by", "updated_at"]
+        extra_kwargs = {
+            "difficulties": {"required": False, "max_length": 8000},
+            "training_needs": {"required": False, "max_length": 8000},
+            "proposals": {"required": False, "max_length": 8000},
+        }
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    """DESIGN §7: ``{id, establishment, council, date, convocation, members_in_office}``."""
+
+    establishment = serializers.CharField(source="council.establishment.uai")
+    council = serializers.ChoiceField(source="council.kind", choices=["pedagogical", "board"])
+    date = serializers.DateTimeField(source="starts_at")
+    agenda = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Meeting
+        fields = [
+            "id",
+            "establishment",
+            "council",
+            "date",
+            "convocation",
+            "members_in_office",
+            "location",
+            "minutes_reference",
+            "agenda",
+        ]
+        read_only_fields = ["id", "agenda"]
+        extra_kwargs = {"members_in_office": {"required": False}}
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_agenda(self, meeting: Meeting) -> list[int]:
+        visible = self.context.get("visible_letter_ids")
+        return [
+            item.letter_id
+            for item in meeting.agenda_items.all()
+            if visible is None or item.letter_id in visible
+        ]
+
+
+class MeetingOpinionRowSerializer(TransitionPayloadSerializer):
+    letter = serializers.IntegerField(min_value=1)
+    opinion = serializers.ChoiceField(choices=OpinionValue.choices)
+
+
+class MeetingOpinionsSerializer(serializers.Serializer):
+    opinions = MeetingOpinionRowSerializer(many=True)

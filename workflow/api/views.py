@@ -1,0 +1,383 @@
+"""The letter API (DESIGN §7). Views only translate HTTP to the services and back: the
+visibility, the roles and every rule are the services' (same as the pages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from governance.models import Council, Establishment, Meeting, SchoolYear, User
+from governance.selectors import establishments_visible_to, may_schedule_meeting
+from governance.services import schedule_meeting
+from workflow.api.serializers import (
+    ArchiveSerializer,
+    AuditEventSerializer,
+    AvailableTransitionSerializer,
+    CommentSerializer,
+    LetterCreateSerializer,
+    LetterSerializer,
+    LetterUpdateSerializer,
+    MeetingOpinionsSerializer,
+    MeetingSerializer,
+    ReportSerializer,
+    TransitionPayloadSerializer,
+)
+from workflow.models import (
+    AgendaItem,
+    AuditEvent,
+    Comment,
+    LetterState,
+    MissionLetter,
+    OutboxItem,
+    OutboxKind,
+    YearEndReport,
+)
+from workflow.selectors import (
+    LETTER_PREFETCHES,
+    envelopes_for,
+    get_visible_letter,
+    visible_letters,
+)
+from workflow.services import (
+    add_comment,
+    available_transitions,
+    create_letter,
+    fire_transition,
+    record_meeting_opinions,
+    save_report,
+    update_letter,
+)
+from workflow.transitions import TRANSITIONS
+
+
+def _user(request: Request) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _full_letter(user: User, letter_id: int) -> MissionLetter:
+    get_visible_letter(user, letter_id)  # 404 when not visible
+    return visible_letters(user).prefetch_related(*LETTER_PREFETCHES).get(pk=letter_id)
+
+
+def _letter_response(user: User, letter_id: int, code: int = status.HTTP_200_OK) -> Response:
+    return Response(LetterSerializer(_full_letter(user, letter_id)).data, status=code)
+
+
+class LetterFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=LetterState.choices)
+    school_year = django_filters.CharFilter(field_name="school_year__code")
+    establishment = django_filters.CharFilter(field_name="establishment__uai")
+
+    class Meta:
+        model = MissionLetter
+        fields = ["state", "school_year", "establishment"]
+
+
+class LetterViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[MissionLetter],
+):
+    """Letters the caller may see (DESIGN §1): a teacher only the letters naming them,
+    the establishment's staff its letters, the DAN every letter of its académie."""
+
+    serializer_class = LetterSerializer
+    filterset_class = LetterFilter
+    ordering_fields = ["id", "created_at", "updated_at", "state", "version"]
+    ordering = ["-id"]
+    # PUT only for the report: the letter itself has no update(), so PUT on it is a 405.
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    lookup_value_converter = "int"
+
+    def get_queryset(self) -> QuerySet[MissionLetter]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return MissionLetter.objects.none()
+        return visible_letters(_user(self.request)).prefetch_related(*LETTER_PREFETCHES)
+
+    def get_object(self) -> MissionLetter:
+        return _full_letter(_user(self.request), int(self.kwargs["pk"]))
+
+    def _paginated(
+        self, queryset: QuerySet[Any], serializer_class: type[serializers.BaseSerializer[Any]]
+    ) -> Response:
+        assert self.paginator is not None
+        page = self.paginator.paginate_queryset(queryset, self.request, view=self)
+        assert page is not None
+        return self.paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        assert page is not None
+        serializer = LetterSerializer(page, many=True, context={"envelopes": envelopes_for(page)})
+        return self.get_paginated_response(serializer.data)
+
+    @extend_schema(request=LetterCreateSerializer, responses={201: LetterSerializer})
+    def create(self, request: Request) -> Response:
+        """Create a draft (principal, or deputy by delegation) with optional content."""
+        user = _user(request)
+        serializer = LetterCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        content = dict(serializer.validated_data)
+        establishment = (
+            establishments_visible_to(user).filter(uai=content.pop("establishment")).first()
+        )
+        year = SchoolYear.objects.filter(code=content.pop("school_year")).first()
+        errors = {}
+        if establishment is None:
+            errors["establishment"] = [_("Établissement inconnu.")]
+        if year is None:
+            errors["school_year"] = [_("Année scolaire inconnue.")]
+        if errors:
+            raise exceptions.ValidationError(errors)
+        assert isinstance(establishment, Establishment)
+        assert year is not None
+        with transaction.atomic():
+            letter = create_letter(user=user, establishment=establishment, school_year=year)
+            if content:
+                update_letter(letter_id=letter.pk, user=user, changes=content)
+        return _letter_response(user, letter.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(request=LetterUpdateSerializer, responses=LetterSerializer)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        """Edit the content while the letter is a draft or in concertation, based on
+        ``version``; a stale version is 409 ``stale_version``."""
+        user = _user(request)
+        serializer = LetterUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        base_version = changes.pop("version")
+        update_letter(letter_id=int(pk), user=user, changes=changes, base_version=base_version)
+        return _letter_response(user, int(pk))
+
+    @extend_schema(responses=AvailableTransitionSerializer(many=True))
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="transitions",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def transitions(self, request: Request, pk: str) -> Response:
+        """The transitions the caller may fire from the current state, with the
+        conditions still unmet (``ready`` is false while some are)."""
+        user = _user(request)
+        letter = get_visible_letter(user, int(pk))
+        return Response(
+            [
+                {
+                    "name": t.name,
+                    "label": t.label,
+                    "target": t.target,
+                    "ready": t.ready,
+                    "unmet": [u.as_dict() for u in t.unmet],
+                }
+                for t in available_transitions(letter, user)
+            ]
+        )
+
+    @extend_schema(request=CommentSerializer, responses=CommentSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
+    def comments(self, request: Request, pk: str) -> Response:
+        """The concertation thread; POST adds a message (principal's side or référent)."""
+        user = _user(request)
+        letter = get_visible_letter(user, int(pk))
+        if request.method == "POST":
+            serializer = CommentSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            comment = add_comment(
+                letter_id=letter.pk,
+                user=user,
+                body=data["body"],
+                mission_id=data.get("mission_id"),
+                indicator_id=data.get("indicator_id"),
+            )
+            return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+        comments = Comment.objects.filter(letter=letter).select_related("author")
+        return self._paginated(comments, CommentSerializer)
+
+    @extend_schema(responses=AuditEventSerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def history(self, request: Request, pk: str) -> Response:
+        """Every step of the letter, with its place in the hash chain."""
+        letter = get_visible_letter(_user(request), int(pk))
+        events = (
+            AuditEvent.objects.filter(letter=letter)
+            .select_related("actor")
+            .order_by("sequence")
+            .defer("snapshot")
+        )
+        return self._paginated(events, AuditEventSerializer)
+
+    @extend_schema(responses=ArchiveSerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def archives(self, request: Request, pk: str) -> Response:
+        """The archive of each step (a PDF of the letter as it stood), once rendered."""
+        letter = get_visible_letter(_user(request), int(pk))
+        archives = (
+            OutboxItem.objects.filter(letter=letter, kind=OutboxKind.ARCHIVE)
+            .select_related("event")
+            .order_by("event__sequence")
+        )
+        return self._paginated(archives, ArchiveSerializer)
+
+    @extend_schema(request=ReportSerializer, responses=ReportSerializer)
+    @action(detail=True, methods=["get", "put"], pagination_class=None, filter_backends=[])
+    def report(self, request: Request, pk: str) -> Response:
+        """The year-end report, once due; PUT saves it (référents, while it is due)."""
+        user = _user(request)
+        letter = get_visible_letter(user, int(pk))
+        if request.method == "PUT":
+            serializer = ReportSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+            data["outcomes"] = [
+                {"mission": o["mission_id"], "status": o["status"], "comment": o.get("comment", "")}
+                for o in data.get("outcomes", [])
+            ]
+            data["results"] = [
+                {"indicator": r["indicator_id"], "result": r["result"]}
+                for r in data.get("results", [])
+            ]
+            save_report(letter_id=letter.pk, user=user, data=data)
+        report = (
+            YearEndReport.objects.filter(letter=letter)
+            .select_related("submitted_by")
+            .prefetch_related("outcomes__mission", "results__indicator")
+            .first()
+        )
+        if report is None:
+            raise exceptions.NotFound(_("Le compte rendu n'est pas encore ouvert."))
+        return Response(ReportSerializer(report).data)
+
+
+class FireTransition(APIView):
+    """Fire a transition (DESIGN §4) with its payload; answers the letter."""
+
+    @extend_schema(
+        request=TransitionPayloadSerializer,
+        responses=LetterSerializer,
+        parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(TRANSITIONS))],
+    )
+    def post(self, request: Request, pk: int, name: str) -> Response:
+        user = _user(request)
+        serializer = TransitionPayloadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fire_transition(letter_id=pk, name=name, user=user, payload=serializer.validated_data)
+        return _letter_response(user, pk)
+
+
+class MeetingFilter(django_filters.FilterSet):
+    establishment = django_filters.CharFilter(field_name="council__establishment__uai")
+    council = django_filters.ChoiceFilter(
+        field_name="council__kind", choices=[("pedagogical", "pedagogical"), ("board", "board")]
+    )
+    upcoming = django_filters.BooleanFilter(method="filter_upcoming")
+
+    class Meta:
+        model = Meeting
+        fields = ["establishment", "council", "upcoming"]
+
+    def filter_upcoming(
+        self, queryset: QuerySet[Meeting], name: str, value: bool
+    ) -> QuerySet[Meeting]:
+        now = timezone.now()
+        return queryset.filter(starts_at__gte=now) if value else queryset.filter(starts_at__lt=now)
+
+
+class MeetingViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Meeting]
+):
+    """Meetings of the councils of the establishments the caller may see."""
+
+    serializer_class = MeetingSerializer
+    filterset_class = MeetingFilter
+    lookup_value_converter = "int"
+    ordering_fields = ["starts_at", "id"]
+    ordering = ["starts_at", "id"]
+
+    def get_queryset(self) -> QuerySet[Meeting]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return Meeting.objects.none()
+        user = _user(self.request)
+        return (
+            Meeting.objects.filter(council__establishment__in=establishments_visible_to(user))
+            .select_related("council__establishment")
+            .prefetch_related(Prefetch("agenda_items", queryset=AgendaItem.objects.order_by("id")))
+        )
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        if getattr(self, "swagger_fake_view", False):
+            return context
+        context["visible_letter_ids"] = set(
+            visible_letters(_user(self.request)).values_list("pk", flat=True)
+        )
+        return context
+
+    @extend_schema(request=MeetingSerializer, responses={201: MeetingSerializer})
+    def create(self, request: Request) -> Response:
+        """Schedule a meeting (the principal, or the council's secretary)."""
+        user = _user(request)
+        serializer = MeetingSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        establishment = (
+            establishments_visible_to(user)
+            .filter(uai=data["council"]["establishment"]["uai"])
+            .first()
+        )
+        if establishment is None:
+            raise exceptions.ValidationError({"establishment": [_("Établissement inconnu.")]})
+        kind = data["council"]["kind"]
+        if not may_schedule_meeting(user, establishment, kind):
+            raise exceptions.PermissionDenied(
+                _("Seuls le chef d'établissement et le secrétaire du conseil fixent ses séances.")
+            )
+        council = Council.objects.filter(establishment=establishment, kind=kind).first()
+        if council is None:
+            raise exceptions.ValidationError(
+                {"council": [_("Ce conseil n'est pas encore décrit pour l'établissement.")]}
+            )
+        meeting = schedule_meeting(
+            council,
+            starts_at=data["starts_at"],
+            convocation=data.get("convocation", 1),
+            location=data.get("location", ""),
+            members_in_office=data.get("members_in_office"),
+        )
+        meeting = self.get_queryset().get(pk=meeting.pk)
+        return Response(
+            MeetingSerializer(meeting, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=MeetingOpinionsSerializer, responses=LetterSerializer(many=True))
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def opinions(self, request: Request, pk: str) -> Response:
+        """Record the meeting's opinion on several letters at once: all, or none."""
+        user = _user(request)
+        meeting = self.get_object()
+        serializer = MeetingOpinionsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        letters = record_meeting_opinions(
+            meeting_id=meeting.pk, user=user, opinions=serializer.validated_data["opinions"]
+        )
+        fresh = (
+            visible_letters(user)
+            .prefetch_related(*LETTER_PREFETCHES)
+            .filter(pk__in=[letter.pk for letter in letters])
+        )
+        return Response(LetterSerializer(fresh, many=True).data)
