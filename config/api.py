@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from workflow import errors as workflow_errors
+from workflow.pdf import PdfUnavailable
 
 # The workflow's refusals and the HTTP status each one answers (DESIGN §7).
 WORKFLOW_STATUS: dict[type[workflow_errors.WorkflowError], int] = {
@@ -57,6 +58,11 @@ def _workflow_response(exc: workflow_errors.WorkflowError) -> Response:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, PdfUnavailable):
+        return Response(
+            {"code": "pdf_unavailable", "detail": str(exc)},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
     if isinstance(exc, workflow_errors.WorkflowError):
         return _workflow_response(exc)
     if isinstance(exc, Http404):

@@ -211,6 +211,13 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Links in e-mails point here.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# After a transition commits, publish a task so its e-mails and archive go at once. A
+# speed-up only: the sweep does the same work if the publish fails (Redis down).
+OUTBOX_KICK_ENABLED = env.bool("OUTBOX_KICK_ENABLED", default=True)
+OUTBOX_KICK_TASK = "notifications.process_outbox"
+
 # Business rules (DESIGN §5). Académies differ, so the envelope bounds and the
 # décharge conversion rate are settings; the IMP rates themselves are fixed by the
 # arrêté du 27 avril 2015 and live in governance/imp.py.
@@ -235,4 +242,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # PDF rendering logs every step and every font subset at INFO.
+    "loggers": {
+        "weasyprint": {"level": "ERROR"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -62,6 +62,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_outbox_kick(settings: Any) -> None:
+    """Transitions publish a task after commit; tests that test that turn it back on."""
+    settings.OUTBOX_KICK_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """PBKDF2's deliberate slowness only slows the suite down; hashing itself is Django's."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

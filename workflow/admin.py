@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from workflow.models import (
+    Archive,
     AuditEvent,
     Comment,
     LetterIndicator,
@@ -124,3 +125,9 @@ class OutboxItemAdmin(ReadOnlyAdmin):
     )
     list_filter = ("kind", "status", "topic")
     search_fields = ("key",)
+
+
+@admin.register(Archive)
+class ArchiveAdmin(ReadOnlyAdmin):
+    list_display = ("event", "file", "size", "sha256", "rendered_at")
+    list_select_related = ("event",)

@@ -7,6 +7,7 @@ hash, so a change to any field or a removed event breaks the chain from that poi
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from workflow.actors import Actor
-from workflow.models import AuditEvent, MissionLetter
+from workflow.models import Archive, AuditEvent, MissionLetter
 from workflow.snapshot import canonical_json, full_snapshot, sha256_hex
 
 
@@ -152,3 +153,48 @@ def verify_chains(letters: QuerySet[MissionLetter] | None = None) -> list[ChainB
         for pk in orphans.values_list("pk", flat=True)
     )
     return breaks
+
+
+@dataclass(frozen=True)
+class ArchiveProblem:
+    letter_id: int
+    sequence: int
+    name: str
+    reason: str
+
+    def __str__(self) -> str:
+        return (
+            f"lettre {self.letter_id}, archive de l'événement n° {self.sequence} "
+            f"({self.name}) : {self.reason}"
+        )
+
+
+def verify_archives() -> list[ArchiveProblem]:
+    """Every stored PDF must still be there and still hash to what was recorded."""
+    problems = []
+    for archive in Archive.objects.select_related("event").order_by(
+        "event__letter_id", "event__sequence"
+    ):
+        event = archive.event
+        try:
+            with archive.file.open("rb") as stored:
+                digest = hashlib.sha256()
+                for chunk in iter(lambda: stored.read(1 << 16), b""):
+                    digest.update(chunk)
+        except FileNotFoundError:
+            problems.append(
+                ArchiveProblem(
+                    event.letter_id, event.sequence, archive.file.name, "le fichier a disparu"
+                )
+            )
+            continue
+        if digest.hexdigest() != archive.sha256:
+            problems.append(
+                ArchiveProblem(
+                    event.letter_id,
+                    event.sequence,
+                    archive.file.name,
+                    "le fichier ne correspond plus à son empreinte",
+                )
+            )
+    return problems

@@ -555,6 +555,32 @@ class AuditEvent(models.Model):
         return f"{self.letter_id} #{self.sequence} {self.action}"
 
 
+def archive_upload_to(archive: Archive, filename: str) -> str:
+    return f"archives/{archive.event.letter_id}/{filename}"
+
+
+class Archive(models.Model):
+    """The PDF of a letter as it stood at one audit event, stored through Django's
+    storage with its sha256 (checked by ``verify_audit``)."""
+
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="archive")
+    file = models.FileField(_("fichier"), upload_to=archive_upload_to, max_length=300)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField(_("taille (octets)"))
+    rendered_at = models.DateTimeField(_("produit le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("archive")
+        verbose_name_plural = _("archives")
+
+    def __str__(self) -> str:
+        return self.file.name
+
+    @staticmethod
+    def file_name(event: AuditEvent) -> str:
+        return f"{event.sequence:04d}-{event.action}-{event.hash[:12]}.pdf"
+
+
 class OutboxKind(models.TextChoices):
     NOTIFICATION = "notification", _("Notification")
     ARCHIVE = "archive", _("Archive PDF")

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from celery import current_app
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -84,6 +86,15 @@ def _actor(user: User | None, letter: MissionLetter) -> Actor:
     return actor
 
 
+def _kick_outbox() -> None:
+    """Ask a worker to carry out the outbox now. Called after commit, robustly: if the
+    broker is down this logs and returns, and the periodic sweep does the work later.
+    The task is named, not imported: ``notifications`` depends on ``workflow``, never
+    the other way round."""
+    if settings.OUTBOX_KICK_ENABLED:
+        current_app.send_task(settings.OUTBOX_KICK_TASK, retry=False, ignore_result=True)
+
+
 def _write_outbox(event: AuditEvent, recipients: Recipients, actor: Actor) -> None:
     """The archive of this step, and one notification per person told (never the
     person who acted). Keys make each request unique."""
@@ -111,6 +122,7 @@ def _write_outbox(event: AuditEvent, recipients: Recipients, actor: Actor) -> No
             )
         )
     OutboxItem.objects.bulk_create(items)
+    transaction.on_commit(_kick_outbox, robust=True)
 
 
 def _parse_payload(spec: TransitionSpec, payload: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -563,6 +575,7 @@ def add_comment(
                 if person.pk != user.pk
             ]
         )
+        transaction.on_commit(_kick_outbox, robust=True)
     return comment
 
 

@@ -18,7 +18,6 @@ from workflow.models import (
     Means,
     MissionLetter,
     OpinionValue,
-    OutboxItem,
     OutcomeStatus,
     PeriodKind,
     RecognitionMode,
@@ -260,13 +259,36 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
 
 class ArchiveSerializer(serializers.ModelSerializer):
-    sequence = serializers.IntegerField(source="event.sequence", read_only=True)
-    action = serializers.CharField(source="event.action", read_only=True)
+    """One step of the history and its PDF, once rendered (``ready``)."""
+
+    ready = serializers.SerializerMethodField()
+    sha256 = serializers.SerializerMethodField()
+    size = serializers.SerializerMethodField()
+    pdf = serializers.SerializerMethodField()
 
     class Meta:
-        model = OutboxItem
-        fields = ["id", "sequence", "action", "status", "created_at", "done_at"]
+        model = AuditEvent
+        fields = ["sequence", "action", "created_at", "ready", "sha256", "size", "pdf"]
         read_only_fields = fields
+
+    def _archive(self, event: AuditEvent) -> Any:
+        return getattr(event, "archive", None)
+
+    def get_ready(self, event: AuditEvent) -> bool:
+        return self._archive(event) is not None
+
+    def get_sha256(self, event: AuditEvent) -> str | None:
+        archive = self._archive(event)
+        return archive.sha256 if archive else None
+
+    def get_size(self, event: AuditEvent) -> int | None:
+        archive = self._archive(event)
+        return archive.size if archive else None
+
+    def get_pdf(self, event: AuditEvent) -> str | None:
+        if self._archive(event) is None:
+            return None
+        return f"/api/v1/letters/{event.letter_id}/archives/{event.sequence}/pdf/"
 
 
 class OutcomeSerializer(serializers.Serializer):

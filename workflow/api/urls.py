@@ -1,7 +1,13 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from workflow.api.views import FireTransition, LetterViewSet, MeetingViewSet
+from workflow.api.views import (
+    ArchivePdf,
+    FireTransition,
+    LetterViewSet,
+    MeetingViewSet,
+    ReportPdf,
+)
 
 router = SimpleRouter(use_regex_path=False)
 router.register("letters", LetterViewSet, basename="letter")
@@ -13,5 +19,11 @@ urlpatterns = [
         FireTransition.as_view(),
         name="letter-fire-transition",
     ),
+    path(
+        "letters/<int:pk>/archives/<int:sequence>/pdf/",
+        ArchivePdf.as_view(),
+        name="letter-archive-pdf",
+    ),
+    path("letters/<int:pk>/report/pdf/", ReportPdf.as_view(), name="letter-report-pdf"),
     *router.urls,
 ]

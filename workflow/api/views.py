@@ -8,8 +8,10 @@ from typing import Any
 import django_filters
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
+from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -35,14 +37,14 @@ from workflow.api.serializers import (
 )
 from workflow.models import (
     AgendaItem,
+    Archive,
     AuditEvent,
     Comment,
     LetterState,
     MissionLetter,
-    OutboxItem,
-    OutboxKind,
     YearEndReport,
 )
+from workflow.pdf import render_letter_pdf, render_report_pdf
 from workflow.selectors import (
     LETTER_PREFETCHES,
     envelopes_for,
@@ -58,6 +60,7 @@ from workflow.services import (
     save_report,
     update_letter,
 )
+from workflow.snapshot import full_snapshot
 from workflow.transitions import TRANSITIONS
 
 
@@ -226,12 +229,23 @@ class LetterViewSet(
     def archives(self, request: Request, pk: str) -> Response:
         """The archive of each step (a PDF of the letter as it stood), once rendered."""
         letter = get_visible_letter(_user(request), int(pk))
-        archives = (
-            OutboxItem.objects.filter(letter=letter, kind=OutboxKind.ARCHIVE)
-            .select_related("event")
-            .order_by("event__sequence")
+        events = (
+            AuditEvent.objects.filter(letter=letter)
+            .select_related("archive")
+            .defer("snapshot", "payload")
+            .order_by("sequence")
         )
-        return self._paginated(archives, ArchiveSerializer)
+        return self._paginated(events, ArchiveSerializer)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def pdf(self, request: Request, pk: str) -> HttpResponse:
+        """The letter as it stands now, as a PDF."""
+        letter = get_visible_letter(_user(request), int(pk))
+        return _pdf_response(
+            render_letter_pdf(full_snapshot(letter)),
+            f"lettre-de-mission-{letter.pk}-v{letter.version}.pdf",
+        )
 
     @extend_schema(request=ReportSerializer, responses=ReportSerializer)
     @action(detail=True, methods=["get", "put"], pagination_class=None, filter_backends=[])
@@ -261,6 +275,41 @@ class LetterViewSet(
         if report is None:
             raise exceptions.NotFound(_("Le compte rendu n'est pas encore ouvert."))
         return Response(ReportSerializer(report).data)
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+class ArchivePdf(APIView):
+    """The stored PDF of one step of the letter's history."""
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request: Request, pk: int, sequence: int) -> FileResponse:
+        letter = get_visible_letter(_user(request), pk)
+        archive = Archive.objects.filter(event__letter=letter, event__sequence=sequence).first()
+        if archive is None:
+            raise exceptions.NotFound(_("Cette archive n'est pas (encore) disponible."))
+        return FileResponse(
+            archive.file.open("rb"),
+            content_type="application/pdf",
+            filename=archive.file.name.rsplit("/", 1)[-1],
+        )
+
+
+class ReportPdf(APIView):
+    """The year-end report as a PDF, once it is open."""
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        letter = get_visible_letter(_user(request), pk)
+        if not YearEndReport.objects.filter(letter=letter).exists():
+            raise exceptions.NotFound(_("Le compte rendu n'est pas encore ouvert."))
+        return _pdf_response(
+            render_report_pdf(full_snapshot(letter)), f"compte-rendu-{letter.pk}.pdf"
+        )
 
 
 class FireTransition(APIView):

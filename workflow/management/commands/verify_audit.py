@@ -2,24 +2,31 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from workflow.audit import verify_chains
-from workflow.models import AuditEvent
+from workflow.audit import verify_archives, verify_chains
+from workflow.models import Archive, AuditEvent
 
 
 class Command(BaseCommand):
     help = (
-        "Vérifie la chaîne d'empreintes de l'historique de chaque lettre. Sort en erreur en "
-        "nommant le premier événement altéré."
+        "Vérifie la chaîne d'empreintes de l'historique de chaque lettre et chaque archive PDF "
+        "conservée. Sort en erreur en nommant le premier événement ou la première archive "
+        "altérés."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
         breaks = verify_chains()
+        for found in breaks:
+            self.stderr.write(f"Chaîne rompue — {found}")
+        problems = verify_archives()
+        for problem in problems:
+            self.stderr.write(f"Archive altérée — {problem}")
         if breaks:
-            for found in breaks:
-                self.stderr.write(f"Chaîne rompue — {found}")
             raise CommandError(f"Premier événement altéré : {breaks[0]}")
+        if problems:
+            raise CommandError(f"Première archive altérée : {problems[0]}")
         self.stdout.write(
             self.style.SUCCESS(
-                f"Historique intègre : {AuditEvent.objects.count()} événement(s) vérifié(s)."
+                f"Historique intègre : {AuditEvent.objects.count()} événement(s) et "
+                f"{Archive.objects.count()} archive(s) vérifiés."
             )
         )

@@ -1,0 +1,73 @@
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from notifications.models import (
+    Email,
+    NotificationPreference,
+    QuietPeriod,
+    Reminder,
+    ReminderPolicy,
+)
+
+
+@admin.register(ReminderPolicy)
+class ReminderPolicyAdmin(admin.ModelAdmin):
+    list_display = (
+        "label",
+        "state",
+        "anchor",
+        "audience",
+        "offsets_days",
+        "repeat_every_days",
+        "max_count",
+        "is_active",
+    )
+    list_filter = ("state", "audience", "is_active")
+    list_editable = ("is_active",)
+
+
+@admin.register(QuietPeriod)
+class QuietPeriodAdmin(admin.ModelAdmin):
+    list_display = ("label", "zone", "starts_on", "ends_on")
+    list_filter = ("zone",)
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "mode")
+    list_filter = ("mode",)
+    autocomplete_fields = ["user"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Email)
+class EmailAdmin(ReadOnlyAdmin):
+    """The e-mail outbox: what is pending, what failed and why."""
+
+    list_display = (
+        "created_at",
+        "to_address",
+        "subject",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+    )
+    list_filter = ("status", "topic")
+    search_fields = ("to_address", "subject", "key")
+    date_hierarchy = "created_at"
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "policy", "letter", "recipient", "occurrence", "due_on")
+    list_filter = ("policy",)

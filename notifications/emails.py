@@ -1,0 +1,193 @@
+"""The French e-mails: one layout, and for each topic its subject, what happened, what
+is expected of the person, and why they receive it (DESIGN §6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from governance.models import User
+from workflow.models import MissionLetter
+
+REFERENT = "vous êtes référent numérique désigné dans cette lettre de mission"
+PRINCIPAL = "vous dirigez l'établissement concerné par cette lettre de mission"
+SECRETARY = "vous êtes secrétaire du conseil appelé à donner son avis"
+DAN = "vous suivez les lettres de mission des établissements de l'académie pour la DANE"
+PARTICIPANT = "vous participez à la concertation sur cette lettre de mission"
+
+
+@dataclass(frozen=True)
+class Topic:
+    subject: str
+    what: str
+    action: str
+    why: str
+
+
+TOPICS: dict[str, Topic] = {
+    "concertation_opened": Topic(
+        "Concertation ouverte sur votre lettre de mission",
+        "Le chef d'établissement a ouvert la concertation sur la lettre de mission.",
+        "Relisez-la, commentez-la et donnez votre accord.",
+        REFERENT,
+    ),
+    "referent_agreed": Topic(
+        "Un référent a donné son accord",
+        "Un référent a donné son accord sur la version en cours de la lettre de mission.",
+        "Quand tous les référents sont d'accord, soumettez-la au conseil pédagogique.",
+        PRINCIPAL,
+    ),
+    "returned_to_draft": Topic(
+        "Lettre de mission revenue au brouillon",
+        "Le chef d'établissement a repris la lettre de mission au brouillon.",
+        "Une nouvelle concertation vous sera proposée.",
+        REFERENT,
+    ),
+    "submitted_to_councils": Topic(
+        "Lettre de mission soumise aux conseils",
+        "La lettre de mission est soumise à l'avis du conseil pédagogique puis du conseil "
+        "d'administration.",
+        "Vous serez informé de leurs avis.",
+        REFERENT,
+    ),
+    "opinion_requested": Topic(
+        "Avis attendu sur une lettre de mission",
+        "Une lettre de mission attend l'avis de votre conseil.",
+        "Saisissez l'avis après la séance.",
+        SECRETARY,
+    ),
+    "opinion_recorded": Topic(
+        "Avis enregistré sur la lettre de mission",
+        "L'avis d'un conseil a été enregistré sur la lettre de mission.",
+        "Consultez l'avis et les votes.",
+        REFERENT,
+    ),
+    "signature_requested": Topic(
+        "Lettre de mission à signer",
+        "Le conseil d'administration a rendu son avis : la lettre de mission est prête à "
+        "être signée.",
+        "Relisez la version présentée et signez-la.",
+        REFERENT,
+    ),
+    "concertation_reopened": Topic(
+        "Concertation rouverte",
+        "Le chef d'établissement a rouvert la concertation sur une nouvelle version de la "
+        "lettre de mission.",
+        "Relisez-la et donnez de nouveau votre accord.",
+        REFERENT,
+    ),
+    "content_changed": Topic(
+        "Lettre de mission modifiée",
+        "Le contenu de la lettre de mission a changé pendant la concertation.",
+        "Relisez la nouvelle version et donnez de nouveau votre accord.",
+        REFERENT,
+    ),
+    "letter_in_force": Topic(
+        "Lettre de mission en vigueur",
+        "Toutes les signatures sont réunies : la lettre de mission est en vigueur.",
+        "Elle est disponible en PDF dans son historique.",
+        REFERENT,
+    ),
+    "report_due": Topic(
+        "Compte rendu de mission attendu",
+        "Le compte rendu de fin d'année de votre mission est ouvert.",
+        "Rédigez-le avec les autres référents, puis remettez-le.",
+        REFERENT,
+    ),
+    "report_submitted": Topic(
+        "Compte rendu de mission remis",
+        "Les référents ont remis le compte rendu de fin d'année.",
+        "Prenez-en connaissance.",
+        PRINCIPAL,
+    ),
+    "report_returned": Topic(
+        "Compte rendu renvoyé",
+        "Le chef d'établissement vous renvoie le compte rendu pour le compléter.",
+        "Complétez-le puis remettez-le de nouveau.",
+        REFERENT,
+    ),
+    "report_acknowledged": Topic(
+        "Compte rendu reçu : lettre de mission close",
+        "Le chef d'établissement a accusé réception du compte rendu ; la lettre est close et "
+        "archivée.",
+        "Aucune action n'est attendue.",
+        REFERENT,
+    ),
+    "letter_withdrawn": Topic(
+        "Lettre de mission abandonnée",
+        "Le chef d'établissement a abandonné la lettre de mission.",
+        "Aucune action n'est attendue.",
+        REFERENT,
+    ),
+    "comment_posted": Topic(
+        "Nouveau message dans la concertation",
+        "Un nouveau message a été publié dans la concertation sur la lettre de mission.",
+        "Lisez-le et répondez si besoin.",
+        PARTICIPANT,
+    ),
+    "reminder": Topic(
+        "Rappel : une action est attendue de vous",
+        "Une lettre de mission attend une action de votre part.",
+        "Rendez-vous sur la lettre pour agir.",
+        PARTICIPANT,
+    ),
+}
+
+
+def letter_url(letter: MissionLetter) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}/lettres/{letter.pk}/"
+
+
+@dataclass(frozen=True)
+class Composed:
+    subject: str
+    text: str
+    html: str
+
+
+def compose(
+    topic: str,
+    recipient: User,
+    letter: MissionLetter | None,
+    *,
+    why: str | None = None,
+    what: str | None = None,
+    action: str | None = None,
+) -> Composed:
+    """The message of ``topic`` for ``recipient`` about ``letter``."""
+    spec = TOPICS.get(topic, TOPICS["reminder"])
+    context: dict[str, Any] = {
+        "recipient": recipient,
+        "name": recipient.get_full_name() or recipient.username,
+        "what": what or spec.what,
+        "action": action or spec.action,
+        "why": why or spec.why,
+        "letter": letter,
+        "url": letter_url(letter) if letter is not None else settings.SITE_URL,
+        "preferences_url": f"{settings.SITE_URL.rstrip('/')}/",
+    }
+    subject = spec.subject
+    if letter is not None:
+        subject = f"{subject} — {letter.establishment.name} ({letter.school_year.code})"
+    return Composed(
+        subject=subject,
+        text=render_to_string("notifications/email.txt", context),
+        html=render_to_string("notifications/email.html", context),
+    )
+
+
+def compose_digest(recipient: User, items: list[Any]) -> Composed:
+    """One message listing the day's notifications of a person who chose a digest."""
+    context = {
+        "name": recipient.get_full_name() or recipient.username,
+        "items": items,
+        "why": "vous avez choisi de recevoir vos notifications en un récapitulatif quotidien",
+    }
+    return Composed(
+        subject=f"Lettres de mission : votre récapitulatif ({len(items)} notification(s))",
+        text=render_to_string("notifications/digest.txt", context),
+        html=render_to_string("notifications/digest.html", context),
+    )

@@ -1,0 +1,490 @@
+"""The work the sweeps do (DESIGN §6). Every function here is idempotent and safe to run
+from several workers at once: rows are claimed with ``SELECT … FOR UPDATE SKIP LOCKED``,
+and every e-mail, reminder and archive has a unique key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from dataclasses import dataclass
+from smtplib import SMTPException
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from governance.models import Role, RoleAssignment, User
+from notifications import emails
+from notifications.emails import compose, compose_digest, letter_url
+from notifications.models import (
+    Anchor,
+    Audience,
+    DeliveryMode,
+    Email,
+    EmailStatus,
+    NotificationPreference,
+    Reminder,
+    ReminderPolicy,
+)
+from notifications.schedule import QuietCalendar, latest_due_occurrence
+from workflow.errors import WorkflowError
+from workflow.models import (
+    AgendaItem,
+    Archive,
+    AuditEvent,
+    LetterReferent,
+    LetterState,
+    MissionLetter,
+    OutboxItem,
+    OutboxKind,
+    OutboxStatus,
+    Signature,
+    SignatureQuality,
+    archive_upload_to,
+)
+from workflow.pdf import render_letter_pdf
+from workflow.services import fire_transition
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+CLAIM_TIMEOUT = dt.timedelta(minutes=10)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """1, 2, 4 … minutes, at most 6 hours: long outages are waited out by the sweep."""
+    return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+
+
+# Outbox → e-mails ------------------------------------------------------------------------
+
+
+def _why(recipient: User, letter: MissionLetter) -> str | None:
+    """Why this person receives a message about this letter, for the e-mail's last line."""
+    if LetterReferent.objects.filter(letter=letter, user=recipient).exists():
+        return emails.REFERENT
+    roles = set(
+        RoleAssignment.objects.filter(
+            Q(establishment_id=letter.establishment_id)
+            | Q(role=Role.DAN, academy_id=letter.establishment.academy_id),
+            user=recipient,
+        ).values_list("role", flat=True)
+    )
+    if Role.PRINCIPAL in roles or Role.DEPUTY in roles:
+        return emails.PRINCIPAL
+    if Role.CP_SECRETARY in roles or Role.CA_SECRETARY in roles:
+        return emails.SECRETARY
+    if Role.DAN in roles:
+        return emails.DAN
+    return None
+
+
+def _mode(user: User) -> str:
+    preference = NotificationPreference.objects.filter(user=user).first()
+    return preference.mode if preference else DeliveryMode.IMMEDIATE
+
+
+def queue_email(
+    *,
+    key: str,
+    recipient: User,
+    topic: str,
+    letter: MissionLetter | None,
+    why: str | None = None,
+    what: str | None = None,
+    action: str | None = None,
+) -> Email:
+    """The e-mail for ``key``, made once: immediately due, or held for the person's digest."""
+    existing = Email.objects.filter(key=key).first()
+    if existing is not None:
+        return existing
+    message = compose(topic, recipient, letter, why=why, what=what, action=action)
+    held = _mode(recipient) == DeliveryMode.DIGEST
+    status = EmailStatus.HELD if held else EmailStatus.PENDING
+    last_error = ""
+    if not recipient.email:
+        status, last_error = EmailStatus.FAILED, "Aucune adresse électronique pour cette personne."
+    return Email.objects.create(
+        key=key,
+        recipient=recipient,
+        to_address=recipient.email or "",
+        subject=message.subject,
+        body_text=message.text,
+        body_html=message.html,
+        topic=topic,
+        letter=letter,
+        status=status,
+        next_attempt_at=timezone.now(),
+        last_error=last_error,
+    )
+
+
+def process_notifications(limit: int = 200) -> int:
+    """Turn pending notification requests of the outbox into e-mails."""
+    with transaction.atomic():
+        items = list(
+            OutboxItem.objects.select_for_update(skip_locked=True)
+            .filter(kind=OutboxKind.NOTIFICATION, status=OutboxStatus.PENDING)
+            .select_related("recipient", "letter__establishment", "letter__school_year")
+            .order_by("id")[:limit]
+        )
+        for item in items:
+            assert item.recipient is not None
+            queue_email(
+                key=f"email:{item.key}",
+                recipient=item.recipient,
+                topic=item.topic,
+                letter=item.letter,
+                why=_why(item.recipient, item.letter),
+            )
+        OutboxItem.objects.filter(pk__in=[i.pk for i in items]).update(
+            status=OutboxStatus.DONE, done_at=timezone.now(), attempts=F("attempts") + 1
+        )
+    return len(items)
+
+
+# Archives ----------------------------------------------------------------------------------
+
+
+def _render_one_archive() -> bool:
+    """Claim one pending archive request, render it and store it. False when none is left."""
+    with transaction.atomic():
+        item = (
+            OutboxItem.objects.select_for_update(skip_locked=True)
+            .filter(kind=OutboxKind.ARCHIVE, status=OutboxStatus.PENDING)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
+            .select_related("event")
+            .order_by("id")
+            .first()
+        )
+        if item is None:
+            return False
+        event = item.event
+        assert event is not None
+        try:
+            pdf = render_letter_pdf(
+                event.snapshot,
+                event={
+                    "sequence": event.sequence,
+                    "action": event.action,
+                    "created_at": timezone.localtime(event.created_at).strftime("%d/%m/%Y à %H:%M"),
+                    "actor_label": event.actor_label,
+                    "hash": event.hash,
+                },
+            )
+        except Exception as exc:
+            logger.exception("archive of event %s failed", event.pk)
+            item.attempts += 1
+            item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            item.next_attempt_at = timezone.now() + backoff(item.attempts)
+            if item.attempts >= MAX_ATTEMPTS:
+                item.status = OutboxStatus.FAILED
+            item.save(update_fields=["attempts", "last_error", "next_attempt_at", "status"])
+            return True
+        archive = Archive(event=event, sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf))
+        name = archive_upload_to(archive, Archive.file_name(event))
+        if default_storage.exists(name):  # left by a worker that died before committing
+            default_storage.delete(name)
+        archive.file.save(Archive.file_name(event), ContentFile(pdf), save=False)
+        Archive.objects.filter(event=event).delete()
+        archive.save()
+        item.status = OutboxStatus.DONE
+        item.done_at = timezone.now()
+        item.attempts += 1
+        item.save(update_fields=["status", "done_at", "attempts"])
+    return True
+
+
+def render_pending_archives(limit: int = 20) -> int:
+    done = 0
+    while done < limit and _render_one_archive():
+        done += 1
+    return done
+
+
+# Sending -----------------------------------------------------------------------------------
+
+
+def _retry_later(emails: list[Email], error: BaseException) -> None:
+    now = timezone.now()
+    for email in emails:
+        attempts = email.attempts + 1
+        Email.objects.filter(pk=email.pk).update(
+            status=EmailStatus.FAILED if attempts >= MAX_ATTEMPTS else EmailStatus.PENDING,
+            attempts=attempts,
+            next_attempt_at=now + backoff(attempts),
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+            claimed_at=None,
+        )
+
+
+def _message(email: Email, connection: object) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        to=[email.to_address],
+        connection=connection,
+        headers={"X-Lettres-De-Mission-Key": email.key},
+    )
+    message.attach_alternative(email.body_html, "text/html")
+    return message
+
+
+def claim_emails(limit: int) -> list[Email]:
+    """Take up to ``limit`` due e-mails for this worker; others skip them. E-mails a dead
+    worker had claimed come back after ``CLAIM_TIMEOUT``."""
+    now = timezone.now()
+    Email.objects.filter(status=EmailStatus.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT).update(
+        status=EmailStatus.PENDING, claimed_at=None
+    )
+    with transaction.atomic():
+        batch = list(
+            Email.objects.select_for_update(skip_locked=True)
+            .filter(status=EmailStatus.PENDING)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .order_by("next_attempt_at", "id")[:limit]
+        )
+        Email.objects.filter(pk__in=[e.pk for e in batch]).update(
+            status=EmailStatus.SENDING, claimed_at=now
+        )
+    return batch
+
+
+def send_pending_emails(limit: int = 100) -> int:
+    """Send due e-mails over one SMTP connection. Each is marked sent right after the
+    server accepts it, so a crash repeats at most the one message in flight."""
+    batch = claim_emails(limit)
+    if not batch:
+        return 0
+    connection = get_connection(fail_silently=False)
+    try:
+        connection.open()
+    except (SMTPException, OSError) as exc:
+        logger.warning("SMTP unreachable, %s e-mail(s) postponed: %s", len(batch), exc)
+        _retry_later(batch, exc)
+        return 0
+    sent = 0
+    try:
+        for email in batch:
+            try:
+                connection.send_messages([_message(email, connection)])
+            except (SMTPException, OSError) as exc:
+                _retry_later([email], exc)
+                continue
+            Email.objects.filter(pk=email.pk).update(
+                status=EmailStatus.SENT,
+                sent_at=timezone.now(),
+                attempts=F("attempts") + 1,
+                last_error="",
+                claimed_at=None,
+            )
+            sent += 1
+    finally:
+        try:
+            connection.close()
+        except (SMTPException, OSError):
+            logger.warning("SMTP connection did not close cleanly")
+    return sent
+
+
+def send_digests(today: dt.date | None = None) -> int:
+    """One digest a day to each person who chose it, with what was held for them."""
+    today = today or timezone.localdate()
+    made = 0
+    for user_id in (
+        Email.objects.filter(status=EmailStatus.HELD).values_list("recipient", flat=True).distinct()
+    ):
+        with transaction.atomic():
+            held = list(
+                Email.objects.select_for_update(skip_locked=True)
+                .filter(recipient_id=user_id, status=EmailStatus.HELD)
+                .select_related("letter")
+                .order_by("created_at")
+            )
+            if not held:
+                continue
+            recipient = User.objects.get(pk=user_id)
+            key = f"digest:{user_id}:{today.isoformat()}"
+            if Email.objects.filter(key=key).exists():
+                continue  # today's digest is out; these wait for tomorrow's
+            items = [
+                {
+                    "subject": e.subject,
+                    "url": letter_url(e.letter) if e.letter else settings.SITE_URL,
+                }
+                for e in held
+            ]
+            message = compose_digest(recipient, items)
+            digest = Email.objects.create(
+                key=key,
+                recipient=recipient,
+                to_address=recipient.email,
+                subject=message.subject,
+                body_text=message.text,
+                body_html=message.html,
+                topic="digest",
+                status=EmailStatus.PENDING if recipient.email else EmailStatus.FAILED,
+                next_attempt_at=timezone.now(),
+            )
+            Email.objects.filter(pk__in=[e.pk for e in held]).update(
+                status=EmailStatus.DIGESTED, digest=digest
+            )
+            made += 1
+    return made
+
+
+# Reminders ---------------------------------------------------------------------------------
+
+
+def _principals(letter: MissionLetter) -> list[User]:
+    return [
+        a.user
+        for a in RoleAssignment.objects.filter(
+            establishment_id=letter.establishment_id, role=Role.PRINCIPAL
+        ).select_related("user")
+    ]
+
+
+def awaited_people(letter: MissionLetter) -> list[User]:
+    """Whose action the letter waits for, in its current state."""
+    referents = list(letter.referents.select_related("user"))
+    if letter.state == LetterState.CONCERTATION:
+        return [r.user for r in referents if r.agreed_version != letter.version]
+    if letter.state in (LetterState.PEDAGOGICAL_COUNCIL, LetterState.BOARD):
+        role = (
+            Role.CP_SECRETARY
+            if letter.state == LetterState.PEDAGOGICAL_COUNCIL
+            else Role.CA_SECRETARY
+        )
+        return [
+            a.user
+            for a in RoleAssignment.objects.filter(
+                establishment_id=letter.establishment_id, role=role
+            ).select_related("user")
+        ]
+    if letter.state == LetterState.SIGNATURE:
+        signatures = Signature.objects.filter(letter=letter, version=letter.version)
+        signed = set(signatures.values_list("signer_id", flat=True))
+        people = [r.user for r in referents if r.user_id not in signed]
+        if not signatures.exclude(quality=SignatureQuality.REFERENT).exists():
+            people = _principals(letter) + people
+        return people
+    if letter.state == LetterState.REPORT_DUE:
+        return [r.user for r in referents]
+    if letter.state == LetterState.REPORT_SUBMITTED:
+        return _principals(letter)
+    return []
+
+
+VERSION_ACTIONS = ("open_concertation", "edit", "reopen_concertation")
+
+
+def anchor_date(policy: ReminderPolicy, letter: MissionLetter) -> dt.date | None:
+    """The day ``policy`` counts from for ``letter`` (in Europe/Paris)."""
+    if policy.anchor == Anchor.REPORT_DUE:
+        return letter.establishment.academy.report_due_on(letter.school_year)
+    if policy.anchor == Anchor.MEETING:
+        council = "pedagogical" if letter.state == LetterState.PEDAGOGICAL_COUNCIL else "board"
+        item = (
+            AgendaItem.objects.filter(letter=letter, meeting__council__kind=council)
+            .select_related("meeting")
+            .order_by("-meeting__starts_at")
+            .first()
+        )
+        if item is not None:
+            return timezone.localdate(item.meeting.starts_at)
+    events = AuditEvent.objects.filter(letter=letter)
+    if policy.anchor == Anchor.VERSION_SHARED:
+        events = events.filter(action__in=VERSION_ACTIONS)
+    else:
+        events = events.filter(to_state=letter.state).exclude(from_state=letter.state)
+    moment = events.order_by("-sequence").values_list("created_at", flat=True).first()
+    return timezone.localdate(moment) if moment else None
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    reminders: int
+    quiet_skipped: int
+
+
+def plan_reminders(today: dt.date | None = None) -> PlanResult:
+    """Create the reminders due today under every active policy. On a quiet day (a
+    weekend, the school holidays of the académie's zone) nothing is sent: the latest
+    reminder that fell due waits for the next working day. Only the latest due
+    occurrence is sent, so a long pause never ends in a burst."""
+    today = today or timezone.localdate()
+    calendar = QuietCalendar.load()
+    created = quiet = 0
+    for policy in ReminderPolicy.objects.filter(is_active=True):
+        letters = MissionLetter.objects.filter(state=policy.state).select_related(
+            "establishment__academy", "school_year"
+        )
+        for letter in letters.iterator(chunk_size=500):
+            if calendar.is_quiet(today, letter.establishment.academy.holiday_zone):
+                quiet += 1
+                continue
+            anchor = anchor_date(policy, letter)
+            if anchor is None:
+                continue
+            occurrence = latest_due_occurrence(
+                anchor, today, policy.offsets_days, policy.repeat_every_days, policy.max_count
+            )
+            if occurrence is None:
+                continue
+            number, due_on = occurrence
+            people = (
+                awaited_people(letter)
+                if policy.audience == Audience.AWAITED
+                else _principals(letter)
+            )
+            for person in people:
+                key = (
+                    f"reminder:{policy.code}:{letter.pk}:{anchor.isoformat()}:{number}:{person.pk}"
+                )
+                if Reminder.objects.filter(key=key).exists():
+                    continue
+                try:
+                    with transaction.atomic():
+                        email = queue_email(
+                            key=f"email:{key}",
+                            recipient=person,
+                            topic="reminder",
+                            letter=letter,
+                            what=f"{policy.label} (rappel n° {number}).",
+                            why=_why(person, letter),
+                        )
+                        Reminder.objects.create(
+                            key=key,
+                            policy=policy,
+                            letter=letter,
+                            recipient=person,
+                            occurrence=number,
+                            due_on=due_on,
+                            email=email,
+                        )
+                    created += 1
+                except IntegrityError:
+                    continue  # another worker made it at the same moment
+    return PlanResult(created, quiet)
+
+
+def open_due_reports(today: dt.date | None = None) -> int:
+    """Fire ``open_report`` as the scheduler for every letter whose report window opened."""
+    today = today or timezone.localdate()
+    opened = 0
+    for letter_id in MissionLetter.objects.filter(state=LetterState.IN_FORCE).values_list(
+        "pk", flat=True
+    ):
+        try:
+            fire_transition(letter_id=letter_id, name="open_report", user=None)
+        except WorkflowError:
+            continue  # not yet, or already done by another worker
+        opened += 1
+    return opened

@@ -1,0 +1,134 @@
+"""The letter and its year-end report as printable PDFs (WeasyPrint), laid out like the
+real letter of seed 004: parties, legal references, recognition, missions by heading,
+indicators, means, follow-up, the councils' opinions and the signatures with their hash.
+
+A PDF is made from a *snapshot* (``workflow.snapshot.full_snapshot`` or an audit
+event's stored one), never from live rows, so an archive shows the letter exactly as it
+stood at that step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from decimal import Decimal
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from governance.imp import format_euros
+from workflow.models import (
+    FollowUp,
+    LetterState,
+    Means,
+    OpinionValue,
+    OutcomeStatus,
+    PeriodKind,
+    SignatureQuality,
+)
+
+PANGO_HINT = (
+    "WeasyPrint needs Pango to make PDFs. On Debian or Ubuntu: "
+    "apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"
+)
+
+
+class PdfUnavailable(RuntimeError):
+    """The system libraries WeasyPrint needs are missing."""
+
+
+def _label(choices: Any, value: str | None) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value or ""
+
+
+def _date(value: str | None) -> str:
+    return dt.date.fromisoformat(value).strftime("%d/%m/%Y") if value else "…"
+
+
+def _moment(value: str | None) -> str:
+    if not value:
+        return ""
+    moment = timezone.localtime(dt.datetime.fromisoformat(value))
+    return moment.strftime("%d/%m/%Y à %H:%M")
+
+
+def letter_context(
+    snapshot: dict[str, Any], *, event: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What the template shows, from a full snapshot (see module docstring)."""
+    content = snapshot["content"]
+    names = {r["username"]: r["name"] or r["username"] for r in content["referents"]}
+    headings: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+    for mission in content["missions"]:
+        headings.setdefault(mission["heading"] or "Autres missions", []).append(
+            {**mission, "carried_by": [names.get(u, u) for u in mission["referents"]]}
+        )
+    referents = [
+        {
+            **r,
+            "recognition": (
+                f"IMP de {format_euros(Decimal(r['imp_amount']))}"
+                if r["mode"] == "imp"
+                else f"décharge de {r['decharge_hours'].replace('.', ',')} h hebdomadaire"
+            ),
+        }
+        for r in content["referents"]
+    ]
+    return {
+        "snapshot": snapshot,
+        "content": content,
+        "state_label": _label(LetterState, snapshot["state"]),
+        "period_label": _label(PeriodKind, content["period"]["kind"]),
+        "period_start": _date(content["period"]["start"]),
+        "period_end": _date(content["period"]["end"]),
+        "referents": referents,
+        "shared": len(referents) > 1,
+        "headings": headings,
+        "means": [_label(Means, m) for m in content["means"]],
+        "follow_up": _label(FollowUp, content["follow_up"]),
+        "opinions": [
+            {
+                **o,
+                "council_label": "Conseil pédagogique"
+                if o["council"] == "pedagogical"
+                else "Conseil d'administration",
+                "opinion_label": _label(OpinionValue, o["opinion"]),
+            }
+            for o in snapshot["opinions"]
+        ],
+        "signatures": [
+            {
+                **s,
+                "quality_label": _label(SignatureQuality, s["quality"]),
+                "signed_at_label": _moment(s["signed_at"]),
+            }
+            for s in snapshot["signatures"]
+            if s["version"] == content["version"]
+        ],
+        "report": snapshot.get("report"),
+        "outcome_labels": {value: str(label) for value, label in OutcomeStatus.choices},
+        "event": event,
+        "printed_at": timezone.localtime().strftime("%d/%m/%Y à %H:%M"),
+    }
+
+
+def _html_to_pdf(html: str) -> bytes:
+    try:
+        from weasyprint import HTML
+    except OSError as exc:  # the shared libraries are missing
+        raise PdfUnavailable(PANGO_HINT) from exc
+    return HTML(string=html).write_pdf()
+
+
+def render_letter_pdf(snapshot: dict[str, Any], *, event: dict[str, Any] | None = None) -> bytes:
+    return _html_to_pdf(
+        render_to_string("workflow/letter_pdf.html", letter_context(snapshot, event=event))
+    )
+
+
+def render_report_pdf(snapshot: dict[str, Any]) -> bytes:
+    return _html_to_pdf(render_to_string("workflow/report_pdf.html", letter_context(snapshot)))
