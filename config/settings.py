@@ -217,6 +217,8 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # speed-up only: the sweep does the same work if the publish fails (Redis down).
 OUTBOX_KICK_ENABLED = env.bool("OUTBOX_KICK_ENABLED", default=True)
 OUTBOX_KICK_TASK = "notifications.process_outbox"
+# An e-mail claimed by a worker that died is sent again after this many seconds.
+EMAIL_CLAIM_TIMEOUT = env.int("EMAIL_CLAIM_TIMEOUT", default=600)
 
 # Business rules (DESIGN §5). Académies differ, so the envelope bounds and the
 # décharge conversion rate are settings; the IMP rates themselves are fixed by the

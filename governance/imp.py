@@ -29,6 +29,8 @@ IMP_RATES = (
     Decimal("3750.00"),
 )
 CENT = Decimal("0.01")
+# A full weekly teaching service (certifié): no décharge can exceed it.
+MAX_DECHARGE_HOURS = Decimal("18")
 NARROW_NBSP = "\u202f"
 NBSP = "\u00a0"
 
@@ -71,6 +73,16 @@ def validate_imp_amount(amount: object) -> None:
     value = _as_decimal(amount, _("Montant d'IMP"))
     if value <= 0:
         raise ValidationError(_("Le montant d'IMP doit être positif."), code="imp_not_positive")
+    maximum: Decimal = settings.IMP_ENVELOPE_MAX
+    if value > maximum:
+        raise ValidationError(
+            _(
+                "Le montant d'IMP %(amount)s dépasse ce qu'une personne peut recevoir pour "
+                "cette mission : l'enveloppe entière de l'établissement, %(maximum)s."
+            ),
+            code="imp_too_large",
+            params={"amount": format_euros(value), "maximum": format_euros(maximum)},
+        )
     if value % QUARTER_RATE != 0:
         raise ValidationError(
             _(
@@ -94,6 +106,15 @@ def validate_decharge_hours(hours: object) -> None:
         raise ValidationError(
             _("La décharge hebdomadaire s'exprime au plus au centième d'heure."),
             code="decharge_precision",
+        )
+    if value > MAX_DECHARGE_HOURS:
+        raise ValidationError(
+            _(
+                "Une décharge de %(hours)s h par semaine dépasse un service complet "
+                "(%(maximum)s h)."
+            ),
+            code="decharge_too_large",
+            params={"hours": value, "maximum": MAX_DECHARGE_HOURS},
         )
 
 
@@ -131,6 +152,16 @@ def recognition_amount(imp_amount: Decimal | None, decharge_hours: Decimal | Non
         return Decimal(imp_amount).quantize(CENT)
     assert decharge_hours is not None
     return decharge_amount(decharge_hours)
+
+
+def envelope_weight(imp_amount: Decimal | None, decharge_hours: Decimal | None) -> Decimal:
+    """What a stored recognition weighs in the envelope, without judging it (a reader of
+    stored rows must not fail on a row that a rule would now refuse)."""
+    if imp_amount is not None:
+        return Decimal(imp_amount)
+    if decharge_hours is not None:
+        return decharge_amount(decharge_hours)
+    return Decimal("0")
 
 
 def check_envelope(amounts: Iterable[Decimal]) -> list[RuleFinding]:

@@ -54,7 +54,6 @@ from workflow.services import fire_transition
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10
-CLAIM_TIMEOUT = dt.timedelta(minutes=10)
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -129,7 +128,7 @@ def process_notifications(limit: int = 200) -> int:
     """Turn pending notification requests of the outbox into e-mails."""
     with transaction.atomic():
         items = list(
-            OutboxItem.objects.select_for_update(skip_locked=True)
+            OutboxItem.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(kind=OutboxKind.NOTIFICATION, status=OutboxStatus.PENDING)
             .select_related("recipient", "letter__establishment", "letter__school_year")
             .order_by("id")[:limit]
@@ -156,7 +155,7 @@ def _render_one_archive() -> bool:
     """Claim one pending archive request, render it and store it. False when none is left."""
     with transaction.atomic():
         item = (
-            OutboxItem.objects.select_for_update(skip_locked=True)
+            OutboxItem.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(kind=OutboxKind.ARCHIVE, status=OutboxStatus.PENDING)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
             .select_related("event")
@@ -238,14 +237,15 @@ def _message(email: Email, connection: object) -> EmailMultiAlternatives:
 
 def claim_emails(limit: int) -> list[Email]:
     """Take up to ``limit`` due e-mails for this worker; others skip them. E-mails a dead
-    worker had claimed come back after ``CLAIM_TIMEOUT``."""
+    worker had claimed come back after ``EMAIL_CLAIM_TIMEOUT`` seconds."""
     now = timezone.now()
-    Email.objects.filter(status=EmailStatus.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT).update(
+    stale = now - dt.timedelta(seconds=settings.EMAIL_CLAIM_TIMEOUT)
+    Email.objects.filter(status=EmailStatus.SENDING, claimed_at__lt=stale).update(
         status=EmailStatus.PENDING, claimed_at=None
     )
     with transaction.atomic():
         batch = list(
-            Email.objects.select_for_update(skip_locked=True)
+            Email.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=EmailStatus.PENDING)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
             .order_by("next_attempt_at", "id")[:limit]
@@ -302,7 +302,7 @@ def send_digests(today: dt.date | None = None) -> int:
     ):
         with transaction.atomic():
             held = list(
-                Email.objects.select_for_update(skip_locked=True)
+                Email.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(recipient_id=user_id, status=EmailStatus.HELD)
                 .select_related("letter")
                 .order_by("created_at")

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from governance.imp import check_envelope, recognition_amount
+from governance.imp import check_envelope, envelope_weight
 from governance.models import Establishment, Role, RoleAssignment, SchoolYear, User
 from workflow.actors import ESTABLISHMENT_READERS
 from workflow.errors import LetterNotFound, Unmet
@@ -61,7 +61,7 @@ def envelope_amounts(establishment: Establishment, school_year: SchoolYear) -> l
         letter__establishment=establishment, letter__school_year=school_year
     ).exclude(letter__state=LetterState.WITHDRAWN)
     return [
-        recognition_amount(imp, hours)
+        envelope_weight(imp, hours)
         for imp, hours in referents.values_list("imp_amount", "decharge_hours")
     ]
 
@@ -86,7 +86,7 @@ def envelopes_for(letters: Sequence[MissionLetter]) -> dict[tuple[int, int], lis
         )
     )
     for establishment_id, school_year_id, imp, hours in rows:
-        result[(establishment_id, school_year_id)].append(recognition_amount(imp, hours))
+        result[(establishment_id, school_year_id)].append(envelope_weight(imp, hours))
     return result
 
 

@@ -64,6 +64,7 @@ from workflow.models import (
     RecognitionMode,
     YearEndReport,
 )
+from workflow.snapshot import content_sha256
 from workflow.transitions import TRANSITIONS, Recipients, TransitionSpec
 
 
@@ -265,6 +266,22 @@ CONTENT_FIELDS = (
 SECTION_FIELDS = ("referents", "missions", "indicators")
 
 
+def _as_id(value: Any) -> int:
+    """An identifier from client input; 0 (matching nothing) when it is not one."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _too_long(value: str, model: type[Any], name: str) -> str | None:
+    """A French message when ``value`` exceeds the column of ``model.name``."""
+    limit = model._meta.get_field(name).max_length
+    if limit is not None and len(value) > limit:
+        return _("%(count)s caractères au plus.") % {"count": limit}
+    return None
+
+
 def _date(value: Any, field: str, errors: dict[str, list[str]]) -> dt.date | None:
     if value in (None, ""):
         return None
@@ -305,6 +322,9 @@ def _apply_fields(
             value = sorted(set(value))
         elif not isinstance(value, str):
             errors.setdefault(name, []).append(_("Texte attendu."))
+            continue
+        elif message := _too_long(value, MissionLetter, name):
+            errors.setdefault(name, []).append(message)
             continue
         setattr(letter, name, value)
     if letter.period_start and letter.period_end and letter.period_start > letter.period_end:
@@ -349,6 +369,9 @@ def _replace_referents(letter: MissionLetter, rows: Any, errors: dict[str, list[
                 _("Le mode de reconnaissance ne correspond pas au montant indiqué.")
             )
             continue
+        if message := _too_long(str(row.get("share") or ""), LetterReferent, "share"):
+            errors.setdefault(f"{prefix}.share", []).append(message)
+            continue
         if any(existing.pk == user.pk for existing, _row in wanted):
             errors.setdefault(f"{prefix}.user", []).append(_("Ce référent figure deux fois."))
             continue
@@ -379,7 +402,7 @@ def _replace_missions(letter: MissionLetter, rows: Any, errors: dict[str, list[s
         return
     referents = {r.user.username: r for r in letter.referents.select_related("user")}
     items = CatalogItem.objects.in_bulk(
-        [r.get("catalog_item") for r in rows if isinstance(r, dict) and r.get("catalog_item")]
+        [_as_id(r.get("catalog_item")) for r in rows if isinstance(r, dict)]
     )
     prepared = []
     for index, row in enumerate(rows):
@@ -387,8 +410,9 @@ def _replace_missions(letter: MissionLetter, rows: Any, errors: dict[str, list[s
         if not isinstance(row, dict):
             errors.setdefault(prefix, []).append(_("Une mission est attendue."))
             continue
-        item = items.get(row.get("catalog_item")) if row.get("catalog_item") else None
-        if row.get("catalog_item") and item is None:
+        chosen = row.get("catalog_item") not in (None, "")
+        item = items.get(_as_id(row.get("catalog_item"))) if chosen else None
+        if chosen and item is None:
             errors.setdefault(f"{prefix}.catalog_item", []).append(
                 _("Mission du catalogue inconnue.")
             )
@@ -432,7 +456,11 @@ def _replace_indicators(letter: MissionLetter, rows: Any, errors: dict[str, list
         if not text:
             errors.setdefault(f"indicators[{index}].text", []).append(_("Rédigez l'indicateur."))
             continue
-        prepared.append((text, str(row.get("target") or "")))
+        target = str(row.get("target") or "")
+        if message := _too_long(target, LetterIndicator, "target"):
+            errors.setdefault(f"indicators[{index}].target", []).append(message)
+            continue
+        prepared.append((text, target))
     if errors:
         return
     letter.indicators.all().delete()
@@ -482,6 +510,7 @@ def update_letter(
                 % {"current": letter.version, "base": base_version}
             )
         errors: dict[str, list[str]] = {}
+        content_before = content_sha256(letter)
         _apply_fields(letter, changes, errors)
         if "referents" in changes:
             _replace_referents(letter, changes["referents"], errors)
@@ -492,7 +521,9 @@ def update_letter(
         if errors:
             transaction.set_rollback(True)
             raise InvalidInput(errors)
-        in_concertation = letter.state == LetterState.CONCERTATION
+        # Only a real change of content raises the version (and voids agreements).
+        changed = content_sha256(letter) != content_before
+        in_concertation = letter.state == LetterState.CONCERTATION and changed
         if in_concertation:
             letter.version += 1
         letter.save()
@@ -577,14 +608,6 @@ def add_comment(
         )
         transaction.on_commit(_kick_outbox, robust=True)
     return comment
-
-
-def _as_id(value: Any) -> int:
-    """An identifier from client input; 0 (matching nothing) when it is not one."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def save_report(*, letter_id: int, user: User, data: Mapping[str, Any]) -> YearEndReport:

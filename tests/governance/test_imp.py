@@ -121,3 +121,17 @@ def test_envelope_bounds_are_settings(settings):
 )
 def test_amounts_are_shown_the_french_way(amount, shown):
     assert format_euros(Decimal(amount)) == shown
+
+
+def test_one_person_never_receives_more_than_the_whole_envelope():
+    validate_imp_amount("3750.00")
+    with pytest.raises(ValidationError) as excinfo:
+        validate_imp_amount("4062.50")  # a quarter multiple, but above the envelope
+    assert _code(excinfo) == "imp_too_large"
+
+
+def test_a_decharge_never_exceeds_a_full_weekly_service():
+    validate_recognition(None, Decimal("18"))
+    with pytest.raises(ValidationError) as excinfo:
+        validate_recognition(None, Decimal("18.5"))
+    assert _code(excinfo) == "decharge_too_large"
