@@ -27,6 +27,7 @@ install: $(BIN)/uv
 	@echo "Wrote .env (embedded default: DEBUG, demo data, a random SECRET_KEY)."
 
 run: install .env
+	@$(BIN)/python manage.py check --fail-level ERROR
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	@echo "Lettres de mission: http://127.0.0.1:$(PORT)/ (principal / demo). Ctrl-C stops everything."

@@ -2,7 +2,10 @@
 
 from typing import Any
 
+from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -46,3 +49,9 @@ urlpatterns = [
     path("catalog/", governance_api.CatalogList.as_view(), name="api-catalog"),
     path("", include("workflow.api.urls")),
 ]
+
+
+@csrf_exempt  # it changes nothing and must answer every method with JSON
+def not_found(request: HttpRequest, unmatched: str = "") -> JsonResponse:
+    """Any /api/ path that matches no endpoint: the JSON error body, not an HTML page."""
+    return JsonResponse({"code": "not_found", "detail": _("Introuvable.")}, status=404)

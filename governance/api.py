@@ -26,11 +26,12 @@ from governance.selectors import establishments_visible_to
 
 
 class RoleSerializer(serializers.ModelSerializer):
+    # A role belongs to an establishment or (the DAN's) to an académie: the other is null.
     establishment: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="uai", read_only=True
+        slug_field="uai", read_only=True, allow_null=True
     )
     academy: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="code", read_only=True
+        slug_field="code", read_only=True, allow_null=True
     )
     label = serializers.CharField(source="get_role_display", read_only=True)  # type: ignore[assignment]
 

@@ -8,3 +8,6 @@ class WorkflowConfig(AppConfig):
 
     name = "workflow"
     verbose_name = _("Lettres de mission")
+
+    def ready(self) -> None:
+        from workflow import checks  # noqa: F401  (registers the system checks)

@@ -3,9 +3,11 @@ rule is applied by ``workflow.services``, which the views call."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -331,6 +333,9 @@ class ReportSerializer(serializers.ModelSerializer):
         }
 
 
+MEETING_YEARS = (2000, 2100)
+
+
 class MeetingSerializer(serializers.ModelSerializer):
     """DESIGN §7: ``{id, establishment, council, date, convocation, members_in_office}``."""
 
@@ -354,6 +359,14 @@ class MeetingSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "agenda"]
         extra_kwargs = {"members_in_office": {"required": False}}
+
+    def validate_date(self, value: dt.datetime) -> dt.datetime:
+        if not MEETING_YEARS[0] <= value.year <= MEETING_YEARS[1]:
+            raise serializers.ValidationError(
+                _("Une séance se tient entre %(first)s et %(last)s.")
+                % {"first": MEETING_YEARS[0], "last": MEETING_YEARS[1]}
+            )
+        return value
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_agenda(self, meeting: Meeting) -> list[int]:

@@ -190,7 +190,8 @@ class LetterViewSet(
             ]
         )
 
-    @extend_schema(request=CommentSerializer, responses=CommentSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=CommentSerializer(many=True))
+    @extend_schema(methods=["POST"], request=CommentSerializer, responses={201: CommentSerializer})
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def comments(self, request: Request, pk: str) -> Response:
         """The concertation thread; POST adds a message (principal's side or référent)."""

@@ -1,0 +1,26 @@
+"""System checks: say plainly what the machine lacks, rather than fail later."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.checks import CheckMessage, Warning, register
+
+from workflow.pdf import PANGO_HINT
+
+
+@register()
+def pdf_libraries(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """PDFs (archives, signed letters) need Pango. Without it everything else works,
+    and archives wait, retried by the sweep, until the library is installed."""
+    try:
+        import weasyprint  # noqa: F401
+    except OSError as exc:
+        return [
+            Warning(
+                "Les PDF ne peuvent pas être produits : WeasyPrint ne trouve pas Pango.",
+                hint=f"{PANGO_HINT} ({exc})",
+                id="workflow.W001",
+            )
+        ]
+    return []
