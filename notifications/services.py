@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from governance.models import Role, RoleAssignment, User
+from governance.models import Meeting, Role, RoleAssignment, User
 from notifications import emails
 from notifications.emails import compose, compose_digest, letter_url
 from notifications.models import (
@@ -35,7 +35,6 @@ from notifications.models import (
 from notifications.schedule import QuietCalendar, latest_due_occurrence
 from workflow.errors import WorkflowError
 from workflow.models import (
-    AgendaItem,
     Archive,
     AuditEvent,
     LetterReferent,
@@ -385,26 +384,59 @@ def awaited_people(letter: MissionLetter) -> list[User]:
 VERSION_ACTIONS = ("open_concertation", "edit", "reopen_concertation")
 
 
+def _entered_state_at(letter: MissionLetter) -> dt.datetime | None:
+    return (
+        AuditEvent.objects.filter(letter=letter, to_state=letter.state)
+        .exclude(from_state=letter.state)
+        .order_by("-sequence")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+
+
+def _council_meeting(letter: MissionLetter) -> Meeting | None:
+    """The meeting whose opinion the letter waits for: one of its agenda that has not
+    given it yet, or else the council's first meeting since the letter reached it."""
+    council = "pedagogical" if letter.state == LetterState.PEDAGOGICAL_COUNCIL else "board"
+    on_agenda = (
+        Meeting.objects.filter(council__kind=council, agenda_items__letter=letter)
+        .exclude(opinions__letter=letter)
+        .order_by("-starts_at")
+        .first()
+    )
+    if on_agenda is not None:
+        return on_agenda
+    entered = _entered_state_at(letter)
+    if entered is None:
+        return None
+    return (
+        Meeting.objects.filter(
+            council__establishment_id=letter.establishment_id,
+            council__kind=council,
+            starts_at__date__gte=timezone.localdate(entered),
+        )
+        .order_by("starts_at")
+        .first()
+    )
+
+
 def anchor_date(policy: ReminderPolicy, letter: MissionLetter) -> dt.date | None:
-    """The day ``policy`` counts from for ``letter`` (in Europe/Paris)."""
+    """The day ``policy`` counts from for ``letter`` (in Europe/Paris). A council's
+    reminders count from its meeting: none while no meeting is scheduled."""
     if policy.anchor == Anchor.REPORT_DUE:
         return letter.establishment.academy.report_due_on(letter.school_year)
     if policy.anchor == Anchor.MEETING:
-        council = "pedagogical" if letter.state == LetterState.PEDAGOGICAL_COUNCIL else "board"
-        item = (
-            AgendaItem.objects.filter(letter=letter, meeting__council__kind=council)
-            .select_related("meeting")
-            .order_by("-meeting__starts_at")
+        meeting = _council_meeting(letter)
+        return timezone.localdate(meeting.starts_at) if meeting is not None else None
+    if policy.anchor == Anchor.VERSION_SHARED:
+        moment = (
+            AuditEvent.objects.filter(letter=letter, action__in=VERSION_ACTIONS)
+            .order_by("-sequence")
+            .values_list("created_at", flat=True)
             .first()
         )
-        if item is not None:
-            return timezone.localdate(item.meeting.starts_at)
-    events = AuditEvent.objects.filter(letter=letter)
-    if policy.anchor == Anchor.VERSION_SHARED:
-        events = events.filter(action__in=VERSION_ACTIONS)
     else:
-        events = events.filter(to_state=letter.state).exclude(from_state=letter.state)
-    moment = events.order_by("-sequence").values_list("created_at", flat=True).first()
+        moment = _entered_state_at(letter)
     return timezone.localdate(moment) if moment else None
 
 
@@ -439,11 +471,10 @@ def plan_reminders(today: dt.date | None = None) -> PlanResult:
             if occurrence is None:
                 continue
             number, due_on = occurrence
-            people = (
-                awaited_people(letter)
-                if policy.audience == Audience.AWAITED
-                else _principals(letter)
-            )
+            awaited = awaited_people(letter)
+            if not awaited:
+                continue  # nobody is late: no reminder, and no escalation either
+            people = awaited if policy.audience == Audience.AWAITED else _principals(letter)
             for person in people:
                 key = (
                     f"reminder:{policy.code}:{letter.pk}:{anchor.isoformat()}:{number}:{person.pk}"

@@ -56,6 +56,12 @@ def _moment(value: str | None) -> str:
     return moment.strftime("%d/%m/%Y à %H:%M")
 
 
+def _report(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    if report is None:
+        return None
+    return {**report, "submitted_at_label": _moment(report.get("submitted_at"))}
+
+
 def letter_context(
     snapshot: dict[str, Any], *, event: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -109,7 +115,7 @@ def letter_context(
             for s in snapshot["signatures"]
             if s["version"] == content["version"]
         ],
-        "report": snapshot.get("report"),
+        "report": _report(snapshot.get("report")),
         "outcome_labels": {value: str(label) for value, label in OutcomeStatus.choices},
         "event": event,
         "printed_at": timezone.localtime().strftime("%d/%m/%Y à %H:%M"),

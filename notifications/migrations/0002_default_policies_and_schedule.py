@@ -20,7 +20,7 @@ POLICIES = [
     ("signatures", "Lettre de mission à signer", "signature", "state_entered", "awaited", [3], 3,
      10),
     ("compte-rendu", "Compte rendu de mission à remettre", "report_due", "report_due",
-     "awaited", [-14, -7, -1], 7, 8),
+     "awaited", [-14, -7, -1, 7], 7, 8),
     ("compte-rendu-chef", "Compte rendu de mission en retard", "report_due", "report_due",
      "principal", [7], 7, 3),
     ("accuse-reception", "Accusé de réception du compte rendu attendu", "report_submitted",
