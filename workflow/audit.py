@@ -74,6 +74,9 @@ def record_event(
     )
     event.hash = event_hash(event)
     event.save(force_insert=True)
+    # The letter keeps the chain's head, so removing the latest events shows too.
+    MissionLetter.objects.filter(pk=letter.pk).update(audit_head=event.hash)
+    letter.audit_head = event.hash
     return event
 
 
@@ -91,8 +94,12 @@ class ChainBreak:
         )
 
 
-def verify_letter_chain(events: list[AuditEvent]) -> ChainBreak | None:
-    """The first broken event of one letter's events (in sequence order), if any."""
+def verify_letter_chain(
+    events: list[AuditEvent], head: str | None = None, state: str | None = None
+) -> ChainBreak | None:
+    """The first broken event of one letter's events (in sequence order), if any.
+    ``head`` and ``state`` are the letter's: its last event must be its chain's head,
+    and have brought it to the state it is in."""
     previous_hash = ""
     for expected_sequence, event in enumerate(events, start=1):
         if event.sequence != expected_sequence:
@@ -124,6 +131,22 @@ def verify_letter_chain(events: list[AuditEvent]) -> ChainBreak | None:
                 "l'empreinte de l'événement ne correspond plus à son contenu",
             )
         previous_hash = event.hash
+    last = events[-1] if events else None
+    if last is not None and head is not None and last.hash != head:
+        return ChainBreak(
+            last.letter_id,
+            last.sequence,
+            last.pk,
+            "le dernier événement n'est plus la fin de l'historique de la "
+            "lettre : des événements plus récents ont disparu",
+        )
+    if last is not None and state is not None and last.to_state != state:
+        return ChainBreak(
+            last.letter_id,
+            last.sequence,
+            last.pk,
+            "l'état de la lettre ne correspond pas à son dernier événement",
+        )
     return None
 
 
@@ -131,19 +154,30 @@ def verify_chains(letters: QuerySet[MissionLetter] | None = None) -> list[ChainB
     """The first break of every letter whose chain is broken; empty when all verify.
     Events are read letter by letter, in sequence order, with a server-side cursor."""
     events = AuditEvent.objects.order_by("letter_id", "sequence")
+    heads = MissionLetter.objects.all()
     if letters is not None:
         events = events.filter(letter__in=letters)
+        heads = heads.filter(pk__in=letters.values("pk"))
+    anchors = {
+        pk: (head, state) for pk, head, state in heads.values_list("pk", "audit_head", "state")
+    }
     breaks: list[ChainBreak] = []
     current_letter: int | None = None
     batch: list[AuditEvent] = []
+
+    def check(batch: list[AuditEvent]) -> None:
+        head, state = anchors.get(batch[0].letter_id, (None, None))
+        if found := verify_letter_chain(batch, head, state):
+            breaks.append(found)
+
     for event in events.iterator(chunk_size=2000):
         if event.letter_id != current_letter:
-            if batch and (found := verify_letter_chain(batch)):
-                breaks.append(found)
+            if batch:
+                check(batch)
             current_letter, batch = event.letter_id, []
         batch.append(event)
-    if batch and (found := verify_letter_chain(batch)):
-        breaks.append(found)
+    if batch:
+        check(batch)
     # Every letter starts with its creation event: a letter with none lost its history.
     orphans = MissionLetter.objects.filter(events__isnull=True)
     if letters is not None:

@@ -109,6 +109,13 @@ class MissionLetter(ConcurrentTransitionMixin, models.Model):
     dane_training = models.TextField(
         _("participation aux formations et animations de la DANE"), blank=True
     )
+    audit_head = models.CharField(
+        _("empreinte du dernier événement"),
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text=_("Ancre la fin de l'historique : un événement retiré se voit."),
+    )
     renewed_from = models.ForeignKey(
         "self",
         verbose_name=_("reconduite de"),
