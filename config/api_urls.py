@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from governance import api as governance_api
+from notifications import api as notifications_api
 
 
 class TokenView(ObtainAuthToken):
@@ -39,6 +40,11 @@ class TokenView(ObtainAuthToken):
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("me/", governance_api.MeView.as_view(), name="api-me"),
+    path(
+        "me/notifications/",
+        notifications_api.MyNotificationPreference.as_view(),
+        name="api-me-notifications",
+    ),
     path("establishments/", governance_api.EstablishmentList.as_view(), name="api-establishments"),
     path(
         "establishments/<str:uai>/",

@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from notifications.models import (
     Email,
@@ -10,6 +10,7 @@ from notifications.models import (
     Reminder,
     ReminderPolicy,
 )
+from notifications.selectors import outbox_report
 
 
 @admin.register(ReminderPolicy)
@@ -65,6 +66,14 @@ class EmailAdmin(ReadOnlyAdmin):
     list_filter = ("status", "topic")
     search_fields = ("to_address", "subject", "key")
     date_hierarchy = "created_at"
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """The outbox at a glance above the list (templates/admin/notifications/email/):
+        what waits, what failed and why, and the age of the oldest waiting item."""
+        context = {**(extra_context or {}), "outbox": outbox_report()}
+        return super().changelist_view(request, extra_context=context)
 
 
 @admin.register(Reminder)
