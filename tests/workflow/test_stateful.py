@@ -288,9 +288,12 @@ class LetterLifecycle(RuleBasedStateMachine):
             for source, name, _target in sorted(EDGES)
             if source == letter.state and name in backwards
         }
-        # Giving up is rarer; in draft there is no way back, so this mostly falls
-        # through to any transition.
-        names |= {"withdraw": 1} if names else {"": 3, "withdraw": 1}
+        # Giving up (only before in force) is rarer; in draft there is no way back, so
+        # this mostly falls through to any transition.
+        if letter.state == "draft":
+            names = {"": 3, "withdraw": 1}
+        elif letter.state in BEFORE_IN_FORCE:
+            names["withdraw"] = 1
         name = data.draw(weighted(names), label="back")
         if not name:
             self._fire(data)
