@@ -10,7 +10,7 @@ PORT ?= 8000
 # Only for the test run: never a production secret.
 TEST_SECRET_KEY := insecure-secret-key-for-the-test-suite-only
 
-.PHONY: install run test lint typecheck check-migrations ci-checks
+.PHONY: install run run-production test lint typecheck check-migrations ci-checks
 
 $(BIN)/uv:
 	$(PYTHON_BOOTSTRAP) -m venv $(VENV)
@@ -32,6 +32,16 @@ run: install .env
 	$(BIN)/python manage.py load_demo
 	@echo "Lettres de mission: http://127.0.0.1:$(PORT)/ (principal / demo). Ctrl-C stops everything."
 	PORT=$(PORT) $(BIN)/honcho -f Procfile start
+
+# Production on one machine, without Docker: gunicorn, a Celery worker and exactly one
+# beat against PostgreSQL and Redis, all configured from the environment (or .env):
+# DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS, EMAIL_URL, SITE_URL ...
+run-production: install
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py load_catalogue
+	$(BIN)/honcho -f Procfile.production start
 
 test: install
 	SECRET_KEY=$${SECRET_KEY:-$(TEST_SECRET_KEY)} $(BIN)/pytest $(PYTEST_ARGS)

@@ -62,6 +62,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _plain_http_and_no_lockout(settings: Any) -> None:
+    """The suite talks plain HTTP to the app and signs in wrongly on purpose: no HTTPS
+    redirect, no sign-in lockout, and static files without a collectstatic manifest.
+    Tests of those features turn them back on."""
+    settings.SECURE_SSL_REDIRECT = False
+    settings.AXES_ENABLED = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
 def _no_outbox_kick(settings: Any) -> None:
     """Transitions publish a task after commit; tests that test that turn it back on."""
     settings.OUTBOX_KICK_ENABLED = False
