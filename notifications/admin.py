@@ -11,6 +11,7 @@ from notifications.models import (
     ReminderPolicy,
 )
 from notifications.selectors import outbox_report
+from workflow.admin import ReadOnlyAdmin
 
 
 @admin.register(ReminderPolicy)
@@ -40,14 +41,6 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_display = ("user", "mode")
     list_filter = ("mode",)
     autocomplete_fields = ["user"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Email)
