@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "widget_tweaks",
+    "dsfr",
     "django_fsm",
     "django_celery_beat",
     "rest_framework",
@@ -184,6 +186,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# The DSFR's checksums of its own static files; whitenoise serves them.
+DSFR_USE_INTEGRITY_CHECKSUMS = True
 
 # Security (manage.py check --deploy is clean when DEBUG is off).
 SECURE_PROXY_SSL_HEADER = (

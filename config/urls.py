@@ -8,14 +8,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from config.api_urls import not_found as api_not_found
 from config.health import healthz
-from governance import views as governance_views
 
 admin.site.site_header = "Lettres de mission — administration"
 admin.site.site_title = "Lettres de mission"
 admin.site.index_title = "Administration de la plateforme"
 
 urlpatterns = [
-    path("", governance_views.home, name="home"),
+    path("", include("workflow.urls")),
     path("connexion/", auth_views.LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -9,11 +9,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -59,6 +61,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 red=True,
             )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _plain_http_for_the_session() -> Iterator[None]:
+    """Handlers built once for the session (the live server's) read SECURE_SSL_REDIRECT
+    when built: switch it off before any is."""
+    with override_settings(SECURE_SSL_REDIRECT=False):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -107,3 +107,29 @@ def letter_warnings(letter: MissionLetter, envelope: list[Decimal] | None = None
                 )
             )
     return warnings
+
+
+# Transitions that are always open to the principal's side but are not "to do".
+NOT_TO_DO = frozenset(
+    {"withdraw", "reopen_concertation", "return_to_draft", "return_report", "open_report"}
+)
+LIFECYCLE = [
+    LetterState.DRAFT,
+    LetterState.CONCERTATION,
+    LetterState.PEDAGOGICAL_COUNCIL,
+    LetterState.BOARD,
+    LetterState.SIGNATURE,
+    LetterState.IN_FORCE,
+    LetterState.REPORT_DUE,
+    LetterState.REPORT_SUBMITTED,
+    LetterState.CLOSED,
+]
+
+
+def lifecycle_step(letter: MissionLetter) -> tuple[int, int, str | None]:
+    """(current step, total steps, next step's label) for the stepper of a letter."""
+    if letter.state not in LIFECYCLE:
+        return 0, len(LIFECYCLE), None
+    index = LIFECYCLE.index(LetterState(letter.state))
+    following = LIFECYCLE[index + 1].label if index + 1 < len(LIFECYCLE) else None
+    return index + 1, len(LIFECYCLE), str(following) if following else None

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from workflow import views
+
+urlpatterns = [
+    path("", views.todo, name="home"),
+    path("lettres/", views.letter_list, name="letters-page"),
+    path("lettres/<int:letter_id>/", views.letter_detail, name="letter-page"),
+    path("lettres/<int:letter_id>/actions/<str:name>/", views.fire, name="letter-page-fire"),
+    path("lettres/<int:letter_id>/commentaires/", views.comment, name="letter-page-comment"),
+]

@@ -1,0 +1,201 @@
+"""The letter's pages (DESIGN §8). Thin: they read through the selectors and change
+things only through ``workflow.services``, exactly as the API does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from governance.models import CouncilKind, Meeting, Role, RoleAssignment, User
+from governance.selectors import roles_of
+from workflow.errors import (
+    ConditionsUnmet,
+    InvalidInput,
+    LetterNotFound,
+    NotPermitted,
+    WorkflowError,
+)
+from workflow.models import AuditEvent, Comment, LetterState, MissionLetter, OpinionValue
+from workflow.selectors import (
+    LETTER_PREFETCHES,
+    NOT_TO_DO,
+    get_visible_letter,
+    letter_warnings,
+    lifecycle_step,
+    visible_letters,
+)
+from workflow.services import add_comment, available_transitions, fire_transition
+from workflow.snapshot import content_sha256
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _letter_or_404(user: User, letter_id: int) -> MissionLetter:
+    try:
+        return get_visible_letter(user, letter_id)
+    except LetterNotFound as exc:
+        raise Http404(exc.detail) from exc
+
+
+@login_required
+def todo(request: HttpRequest) -> HttpResponse:
+    """À faire: the letters waiting for something from this person."""
+    user = _user(request)
+    acting = RoleAssignment.objects.filter(user=user).exclude(role=Role.DAN).exists()
+    items = []
+    letters = (
+        visible_letters(user).exclude(state__in=[LetterState.CLOSED, LetterState.WITHDRAWN])
+        if acting or user.referent_of.exists()
+        else MissionLetter.objects.none()
+    )
+    for letter in letters.order_by("-updated_at")[:100]:
+        actions = [t for t in available_transitions(letter, user) if t.name not in NOT_TO_DO]
+        if actions:
+            items.append({"letter": letter, "actions": actions})
+    return render(request, "workflow/todo.html", {"items": items, "roles": roles_of(user)})
+
+
+@login_required
+def letter_list(request: HttpRequest) -> HttpResponse:
+    letters = visible_letters(_user(request)).order_by("-school_year__starts_on", "-id")
+    state = request.GET.get("etat", "")
+    year = request.GET.get("annee", "")
+    if state in LetterState.values:
+        letters = letters.filter(state=state)
+    if year:
+        letters = letters.filter(school_year__code=year)
+    page = Paginator(letters, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "workflow/letter_list.html",
+        {"page": page, "states": LetterState.choices, "state": state, "year": year},
+    )
+
+
+def _action_forms(letter: MissionLetter, user: User) -> list[dict[str, Any]]:
+    """Each transition the person may fire, with what its form needs."""
+    forms = []
+    for transition in available_transitions(letter, user):
+        council = {
+            "record_pedagogical_opinion": CouncilKind.PEDAGOGICAL,
+            "record_board_opinion": CouncilKind.BOARD,
+            "submit_to_pedagogical_council": CouncilKind.PEDAGOGICAL,
+        }.get(transition.name)
+        meetings = (
+            Meeting.objects.filter(
+                council__establishment=letter.establishment, council__kind=council
+            ).order_by("-starts_at")[:10]
+            if council
+            else []
+        )
+        forms.append(
+            {
+                "transition": transition,
+                "meetings": meetings,
+                "needs_reason": transition.name
+                in {
+                    "return_to_draft",
+                    "reopen_concertation",
+                    "return_report",
+                    "withdraw",
+                    "open_report",
+                },
+                "is_opinion": transition.name
+                in {"record_pedagogical_opinion", "record_board_opinion"},
+                "is_board": transition.name == "record_board_opinion",
+                "is_sign": transition.name == "sign",
+                "is_submit": transition.name == "submit_to_pedagogical_council",
+                "danger": transition.name in {"withdraw", "return_to_draft"},
+            }
+        )
+    return forms
+
+
+@login_required
+def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
+    user = _user(request)
+    _letter_or_404(user, letter_id)
+    letter = visible_letters(user).prefetch_related(*LETTER_PREFETCHES).get(pk=letter_id)
+    step, steps, next_label = lifecycle_step(letter)
+    events = (
+        AuditEvent.objects.filter(letter=letter)
+        .select_related("archive")
+        .defer("snapshot", "payload")
+        .order_by("-sequence")
+    )
+    return render(
+        request,
+        "workflow/letter_detail.html",
+        {
+            "letter": letter,
+            "step": step,
+            "steps": steps,
+            "next_label": next_label,
+            "warnings": letter_warnings(letter),
+            "actions": _action_forms(letter, user),
+            "opinions": OpinionValue.choices,
+            "snapshot_sha256": content_sha256(letter),
+            "comments": Comment.objects.filter(letter=letter).select_related("author"),
+            "events": events,
+            "referents": sorted(letter.referents.all(), key=lambda r: (r.order, r.pk)),
+            "missions": sorted(letter.missions.all(), key=lambda m: (m.order, m.pk)),
+            "indicators": sorted(letter.indicators.all(), key=lambda i: (i.order, i.pk)),
+        },
+    )
+
+
+def _payload(request: HttpRequest) -> dict[str, Any]:
+    """The form's fields, as the transition's payload (empty fields left out)."""
+    return {
+        key: value
+        for key, value in request.POST.items()
+        if key != "csrfmiddlewaretoken" and value != ""
+    }
+
+
+@login_required
+@require_POST
+def fire(request: HttpRequest, letter_id: int, name: str) -> HttpResponse:
+    """A transition from its form; back to the letter with what happened."""
+    user = _user(request)
+    letter = _letter_or_404(user, letter_id)
+    try:
+        fire_transition(letter_id=letter.pk, name=name, user=user, payload=_payload(request))
+    except NotPermitted as exc:
+        return HttpResponseForbidden(exc.detail)
+    except ConditionsUnmet as exc:
+        messages.error(request, " ".join(u.message for u in exc.unmet))
+    except InvalidInput as exc:
+        details = "; ".join(f"{field} : {' '.join(errors)}" for field, errors in exc.errors.items())
+        messages.error(request, _("Vérifiez le formulaire : %(errors)s") % {"errors": details})
+    except WorkflowError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("C'est fait."))
+    return redirect("letter-page", letter_id=letter.pk)
+
+
+@login_required
+@require_POST
+def comment(request: HttpRequest, letter_id: int) -> HttpResponse:
+    user = _user(request)
+    letter = _letter_or_404(user, letter_id)
+    try:
+        add_comment(letter_id=letter.pk, user=user, body=request.POST.get("body", ""))
+    except NotPermitted as exc:
+        return HttpResponseForbidden(exc.detail)
+    except WorkflowError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("Message publié."))
+    return redirect("letter-page", letter_id=letter.pk)
