@@ -8,4 +8,7 @@ urlpatterns = [
     path("lettres/<int:letter_id>/", views.letter_detail, name="letter-page"),
     path("lettres/<int:letter_id>/actions/<str:name>/", views.fire, name="letter-page-fire"),
     path("lettres/<int:letter_id>/commentaires/", views.comment, name="letter-page-comment"),
+    path("seances/", views.meeting_list, name="meetings-page"),
+    path("seances/calendrier.ics", views.meetings_ics, name="meetings-ics"),
+    path("seances/<int:meeting_id>/calendrier.ics", views.meeting_ics, name="meeting-ics"),
 ]

@@ -10,11 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from governance.models import CouncilKind, Meeting, Role, RoleAssignment, User
-from governance.selectors import roles_of
+from governance.selectors import establishments_visible_to, roles_of
+from workflow.calendar import meetings_calendar
 from workflow.errors import (
     ConditionsUnmet,
     InvalidInput,
@@ -22,7 +24,14 @@ from workflow.errors import (
     NotPermitted,
     WorkflowError,
 )
-from workflow.models import AuditEvent, Comment, LetterState, MissionLetter, OpinionValue
+from workflow.models import (
+    AgendaItem,
+    AuditEvent,
+    Comment,
+    LetterState,
+    MissionLetter,
+    OpinionValue,
+)
 from workflow.selectors import (
     LETTER_PREFETCHES,
     NOT_TO_DO,
@@ -199,3 +208,68 @@ def comment(request: HttpRequest, letter_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Message publié."))
     return redirect("letter-page", letter_id=letter.pk)
+
+
+def _meetings_for(user: User) -> Any:
+    return (
+        Meeting.objects.filter(council__establishment__in=establishments_visible_to(user))
+        .select_related("council__establishment")
+        .order_by("starts_at")
+    )
+
+
+def _agenda_titles(user: User, meetings: list[Meeting]) -> dict[int, list[str]]:
+    """The letters on each meeting's agenda that ``user`` may see."""
+    visible = set(visible_letters(user).values_list("pk", flat=True))
+    titles: dict[int, list[str]] = {}
+    for item in AgendaItem.objects.filter(meeting__in=meetings).select_related(
+        "letter__establishment", "letter__school_year"
+    ):
+        if item.letter_id in visible:
+            titles.setdefault(item.meeting_id, []).append(
+                f"{item.letter.establishment.name} — {item.letter.school_year.code}"
+            )
+    return titles
+
+
+@login_required
+def meeting_list(request: HttpRequest) -> HttpResponse:
+    """The councils' meetings to come (and the last ones), with their agenda."""
+    user = _user(request)
+    now = timezone.now()
+    upcoming = list(_meetings_for(user).filter(starts_at__gte=now)[:50])
+    past = list(_meetings_for(user).filter(starts_at__lt=now).order_by("-starts_at")[:20])
+    titles = _agenda_titles(user, upcoming + past)
+    return render(
+        request,
+        "workflow/meeting_list.html",
+        {
+            "upcoming": [(m, titles.get(m.pk, [])) for m in upcoming],
+            "past": [(m, titles.get(m.pk, [])) for m in past],
+        },
+    )
+
+
+def _ics_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def meetings_ics(request: HttpRequest) -> HttpResponse:
+    """Every meeting to come, as one calendar to import."""
+    user = _user(request)
+    meetings = list(_meetings_for(user).filter(starts_at__gte=timezone.now()))
+    return _ics_response(meetings_calendar(meetings, _agenda_titles(user, meetings)), "seances.ics")
+
+
+@login_required
+def meeting_ics(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    user = _user(request)
+    meeting = _meetings_for(user).filter(pk=meeting_id).first()
+    if meeting is None:
+        raise Http404(_("Séance introuvable."))
+    return _ics_response(
+        meetings_calendar([meeting], _agenda_titles(user, [meeting])), f"seance-{meeting.pk}.ics"
+    )

@@ -86,3 +86,10 @@ def test_discuss_agree_and_send_a_letter_to_the_council(browser_page):
     assert renewal.state == LetterState.PEDAGOGICAL_COUNCIL
     assert page.get_by_text("Avis du conseil pédagogique").first.is_visible()
     _check(page, "06-lettre-soumise")
+
+    page.get_by_role("link", name="Séances des conseils").click()
+    assert page.get_by_role("heading", name="Séances des conseils").is_visible()
+    _check(page, "07-seances")
+    page.get_by_role("link", name="Accessibilité : non conforme").click()
+    assert page.get_by_text("non conforme").first.is_visible()
+    _check(page, "08-accessibilite")

@@ -1,0 +1,129 @@
+"""The pages, through Django's test client: what each person sees, and the actions
+fired from the pages going through the same services as the API."""
+
+import pytest
+from django.utils import timezone
+from icalendar import Calendar
+
+from tests.factories import advance, make_letter, make_school
+from workflow.models import LetterReferent, LetterState
+from workflow.services import fire_transition
+
+pytestmark = pytest.mark.django_db
+
+
+def _page(client, user, url):
+    client.force_login(user)
+    return client.get(url)
+
+
+def test_each_person_sees_what_waits_for_them(client):
+    school = make_school("Todo")
+    letter = make_letter(school)
+    fire_transition(letter_id=letter.pk, name="open_concertation", user=school.principal)
+    referent_page = _page(client, school.referent1, "/").content.decode()
+    assert "Donner mon accord" in referent_page
+    principal_page = _page(client, school.principal, "/").content.decode()
+    assert "Soumettre au conseil pédagogique" in principal_page
+    assert "conditions à remplir" in principal_page  # no agreement yet
+    dan_page = _page(client, school.dan, "/").content.decode()
+    assert "Rien ne vous attend" in dan_page
+    teacher_page = _page(client, school.teacher, "/").content.decode()
+    assert "Rien ne vous attend" in teacher_page
+
+
+def test_the_letter_page_is_404_for_who_may_not_see_it(client):
+    school = make_school("Hidden")
+    letter = make_letter(school)
+    assert _page(client, school.teacher, f"/lettres/{letter.pk}/").status_code == 404
+    assert _page(client, school.referent1, f"/lettres/{letter.pk}/").status_code == 200
+    other = make_school("Elsewhere")
+    assert _page(client, other.principal, f"/lettres/{letter.pk}/").status_code == 404
+
+
+def test_actions_fired_from_the_page_go_through_the_services(client):
+    school = make_school("Act")
+    letter = make_letter(school)
+    client.force_login(school.principal)
+    url = f"/lettres/{letter.pk}/actions/"
+    response = client.post(f"{url}open_concertation/", follow=True)
+    assert "C&#x27;est fait." in response.content.decode()
+    letter.refresh_from_db()
+    assert letter.state == LetterState.CONCERTATION
+
+    response = client.post(f"{url}submit_to_pedagogical_council/", follow=True)
+    assert "Accord attendu sur la version 1" in response.content.decode()  # guard, as a message
+    response = client.post(f"{url}withdraw/", follow=True)
+    assert "Motif" in response.content.decode()  # the reason is required
+    letter.refresh_from_db()
+    assert letter.state == LetterState.CONCERTATION
+
+    client.force_login(school.referent1)
+    assert client.post(f"{url}open_concertation/").status_code == 403
+    client.post(f"{url}agree/")
+    assert LetterReferent.objects.get(letter=letter, user=school.referent1).agreed_version == 1
+    client.post(f"/lettres/{letter.pk}/commentaires/", {"body": "Merci !"})
+    page = client.get(f"/lettres/{letter.pk}/").content.decode()
+    assert "Merci !" in page
+    assert "Vous avez déjà donné votre accord sur la version 1." in page  # the reason shown
+
+
+def test_the_letters_list_filters_by_state_and_year(client):
+    school = make_school("List")
+    draft = make_letter(school)
+    in_force = advance(make_letter(school, imp1="625.00", hours2="0.50"), school, "in_force")
+    client.force_login(school.dan)
+    page = client.get("/lettres/?etat=in_force").content.decode()
+    assert f"/lettres/{in_force.pk}/" in page
+    assert f"/lettres/{draft.pk}/" not in page
+    page = client.get("/lettres/?annee=2027-2028").content.decode()
+    assert "Aucune lettre." in page
+
+
+def test_meetings_page_and_calendars(client):
+    school = make_school("Cal")
+    letter = make_letter(school)
+    fire_transition(letter_id=letter.pk, name="open_concertation", user=school.principal)
+    for referent in (school.referent1, school.referent2):
+        fire_transition(letter_id=letter.pk, name="agree", user=referent)
+    upcoming = school.cp_meeting
+    upcoming.starts_at = timezone.now() + timezone.timedelta(days=10)
+    upcoming.location = "Salle B12"
+    upcoming.save()
+    fire_transition(
+        letter_id=letter.pk,
+        name="submit_to_pedagogical_council",
+        user=school.principal,
+        payload={"meeting": upcoming.pk},
+    )
+
+    page = _page(client, school.cp_secretary, "/seances/").content.decode()
+    assert "Conseil pédagogique" in page
+    assert f"{school.establishment.name} — 2026-2027" in page
+
+    response = client.get("/seances/calendrier.ics")
+    assert response["Content-Type"].startswith("text/calendar")
+    events = Calendar.from_ical(response.content).walk("VEVENT")
+    assert len(events) == 1
+    assert str(events[0]["location"]) == "Salle B12"
+    assert "Lettres de mission à l'ordre du jour" in str(events[0]["description"])
+    assert events[0].decoded("dtstart") == upcoming.starts_at
+
+    single = client.get(f"/seances/{school.ca_meeting.pk}/calendrier.ics")
+    assert single.status_code == 200
+    other = make_school("OtherCal")
+    assert (
+        _page(client, other.principal, f"/seances/{upcoming.pk}/calendrier.ics").status_code == 404
+    )
+    # The teacher who is no referent sees the meeting, but not the letter on its agenda.
+    teacher_ics = _page(client, school.teacher, "/seances/calendrier.ics").content
+    assert "ordre du jour" not in str(
+        Calendar.from_ical(teacher_ics).walk("VEVENT")[0]["description"]
+    )
+
+
+def test_the_accessibility_statement(client):
+    page = client.get("/accessibilite/").content.decode()
+    assert "RGAA" in page
+    assert "non conforme" in page
+    assert "Défenseur des droits" in page
