@@ -3,19 +3,24 @@ things only through ``workflow.services``, exactly as the API does."""
 
 from __future__ import annotations
 
+import csv
+import io
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from openpyxl import Workbook
 
-from governance.models import CouncilKind, Meeting, Role, RoleAssignment, User
-from governance.selectors import establishments_visible_to, roles_of
+from governance.models import CouncilKind, Meeting, Role, RoleAssignment, SchoolYear, User
+from governance.selectors import establishments_visible_to, roles_of, school_year_for
 from workflow.calendar import meetings_calendar
 from workflow.errors import (
     ConditionsUnmet,
@@ -35,6 +40,8 @@ from workflow.models import (
 from workflow.selectors import (
     LETTER_PREFETCHES,
     NOT_TO_DO,
+    Dashboard,
+    academy_dashboard,
     get_visible_letter,
     letter_warnings,
     lifecycle_step,
@@ -273,3 +280,97 @@ def meeting_ics(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return _ics_response(
         meetings_calendar([meeting], _agenda_titles(user, [meeting])), f"seance-{meeting.pk}.ics"
     )
+
+
+def _may_see_dashboard(user: User) -> bool:
+    return user.is_superuser or RoleAssignment.objects.filter(user=user, role=Role.DAN).exists()
+
+
+def _dashboard(request: HttpRequest) -> Dashboard:
+    user = _user(request)
+    if not _may_see_dashboard(user):
+        raise PermissionDenied(_("Le tableau de bord est celui de la délégation académique."))
+    today = timezone.localdate()
+    code = request.GET.get("annee", "")
+    year = SchoolYear.objects.filter(code=code).first() if code else school_year_for(today)
+    return academy_dashboard(user, year, today)
+
+
+def _table(dashboard: Dashboard) -> tuple[list[str], list[list[Any]]]:
+    """The per-establishment table, as the exports write it."""
+    states = list(LetterState)
+    header = ["UAI", "Établissement", *[str(s.label) for s in states], "Enveloppe (€)", "Enveloppe"]
+    labels = {"ok": "dans les bornes", "above": "au-dessus du maximum", "below": "sous le minimum"}
+    rows = [
+        [
+            row.uai,
+            row.name,
+            *[row.counts.get(s.value, 0) for s in states],
+            row.envelope,
+            labels[row.envelope_status],
+        ]
+        for row in dashboard.rows
+    ]
+    return header, rows
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The académie's dashboard for the DAN (DESIGN §8)."""
+    board = _dashboard(request)
+    biggest = max(board.counts.values(), default=0) or 1
+    bars = [
+        {"label": LetterState(state).label, "count": count, "percent": round(100 * count / biggest)}
+        for state, count in board.counts.items()
+    ]
+    states = list(LetterState)
+    return render(
+        request,
+        "workflow/dashboard.html",
+        {
+            "board": board,
+            "bars": bars,
+            "states": states,
+            "table_rows": [
+                (row, [row.counts.get(s.value, 0) for s in states]) for row in board.rows
+            ],
+            "years": SchoolYear.objects.order_by("-starts_on"),
+        },
+    )
+
+
+@login_required
+def dashboard_csv(request: HttpRequest) -> HttpResponse:
+    header, rows = _table(_dashboard(request))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="lettres-de-mission.csv"'
+    response.write("\ufeff")  # so that spreadsheets read the accents
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow(header)
+    writer.writerows(
+        [
+            [str(cell).replace(".", ",") if isinstance(cell, Decimal) else cell for cell in row]
+            for row in rows
+        ]
+    )
+    return response
+
+
+@login_required
+def dashboard_xlsx(request: HttpRequest) -> HttpResponse:
+    header, rows = _table(_dashboard(request))
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Établissements"
+    sheet.append(header)
+    for row in rows:
+        sheet.append([float(cell) if isinstance(cell, Decimal) else cell for cell in row])
+    content = io.BytesIO()
+    workbook.save(content)
+    response = HttpResponse(
+        content.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="lettres-de-mission.xlsx"'
+    return response

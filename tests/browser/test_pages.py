@@ -93,3 +93,10 @@ def test_discuss_agree_and_send_a_letter_to_the_council(browser_page):
     page.get_by_role("link", name="Accessibilité : non conforme").click()
     assert page.get_by_text("non conforme").first.is_visible()
     _check(page, "08-accessibilite")
+    _sign_out(page)
+
+    _sign_in(page, "dan")
+    page.get_by_role("link", name="Tableau de bord").click()
+    assert page.get_by_role("heading", name="Par établissement").is_visible()
+    assert page.get_by_text("Lycée Carnot (0210015C)").is_visible()
+    _check(page, "09-tableau-de-bord")

@@ -129,3 +129,39 @@ def test_the_accessibility_statement(client):
     assert "RGAA" in page
     assert "non conforme" in page
     assert "Défenseur des droits" in page
+
+
+def test_the_dan_dashboard_counts_envelopes_and_exports(client):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    school = make_school("Dash")
+    other = make_school("Dash2")
+    advance(make_letter(school), school, "in_force")  # 1 250 € IMP + 1 h décharge
+    make_letter(other, imp1="312.50", hours2=None, imp2="312.50")  # a draft: 625 €
+    client.force_login(school.dan)
+    page = client.get("/tableau-de-bord/?annee=2026-2027").content.decode()
+    assert "2 lettres, par état" in page
+    assert "au-dessus du maximum" not in page
+    assert "sous le minimum" in page  # the second school: 625 €
+
+    exported = client.get("/tableau-de-bord/export.csv?annee=2026-2027").content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(exported), delimiter=";"))
+    assert rows[0][:3] == ["UAI", "Établissement", "Brouillon"]
+    by_uai = {row[0]: row for row in rows[1:]}
+    assert by_uai[school.establishment.uai][-2:] == ["2500,00", "dans les bornes"]
+    assert by_uai[other.establishment.uai][-2:] == ["625,00", "sous le minimum"]
+
+    workbook = load_workbook(io.BytesIO(client.get("/tableau-de-bord/export.xlsx").content))
+    sheet = workbook.active
+    assert sheet is not None
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][0] == "UAI"
+    assert sorted(float(str(row[-2])) for row in values[1:]) == [625.0, 2500.0]
+
+    client.force_login(school.principal)
+    assert client.get("/tableau-de-bord/").status_code == 403
+    assert client.get("/tableau-de-bord/export.csv").status_code == 403
+    assert "Tableau de bord" not in client.get("/").content.decode()

@@ -1,0 +1,18 @@
+"""What the layout needs on every page."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from governance.models import Role, RoleAssignment
+
+
+def navigation(request: HttpRequest) -> dict[str, bool]:
+    """Whether the menu offers the académie's dashboard (the DAN, administrators)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"dan_dashboard": False}
+    return {
+        "dan_dashboard": user.is_superuser
+        or RoleAssignment.objects.filter(user=user, role=Role.DAN).exists()
+    }
