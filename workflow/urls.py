@@ -8,6 +8,7 @@ urlpatterns = [
     path("lettres/<int:letter_id>/", views.letter_detail, name="letter-page"),
     path("lettres/<int:letter_id>/actions/<str:name>/", views.fire, name="letter-page-fire"),
     path("lettres/<int:letter_id>/commentaires/", views.comment, name="letter-page-comment"),
+    path("lettres/<int:letter_id>/compte-rendu/", views.report, name="letter-page-report"),
     path("tableau-de-bord/", views.dashboard, name="dashboard"),
     path("tableau-de-bord/export.csv", views.dashboard_csv, name="dashboard-csv"),
     path("tableau-de-bord/export.xlsx", views.dashboard_xlsx, name="dashboard-xlsx"),

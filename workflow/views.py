@@ -33,9 +33,12 @@ from workflow.models import (
     AgendaItem,
     AuditEvent,
     Comment,
+    LetterReferent,
     LetterState,
     MissionLetter,
     OpinionValue,
+    OutcomeStatus,
+    YearEndReport,
 )
 from workflow.selectors import (
     LETTER_PREFETCHES,
@@ -47,7 +50,7 @@ from workflow.selectors import (
     lifecycle_step,
     visible_letters,
 )
-from workflow.services import add_comment, available_transitions, fire_transition
+from workflow.services import add_comment, available_transitions, fire_transition, save_report
 from workflow.snapshot import content_sha256
 
 
@@ -374,3 +377,62 @@ def dashboard_xlsx(request: HttpRequest) -> HttpResponse:
     )
     response["Content-Disposition"] = 'attachment; filename="lettres-de-mission.xlsx"'
     return response
+
+
+@login_required
+def report(request: HttpRequest, letter_id: int) -> HttpResponse:
+    """The year-end report: a form for the référents while it is due (pre-filled from
+    the letter's missions and indicators), a read-only page for everyone else."""
+    user = _user(request)
+    letter = _letter_or_404(user, letter_id)
+    report = (
+        YearEndReport.objects.filter(letter=letter)
+        .prefetch_related("outcomes__mission", "results__indicator")
+        .first()
+    )
+    if report is None:
+        raise Http404(_("Le compte rendu n'est pas encore ouvert."))
+    editable = (
+        letter.state == LetterState.REPORT_DUE
+        and LetterReferent.objects.filter(letter=letter, user=user).exists()
+    )
+    if request.method == "POST":
+        if not editable:
+            return HttpResponseForbidden(_("Le compte rendu n'est pas modifiable par vous."))
+        data = {
+            "difficulties": request.POST.get("difficulties", ""),
+            "training_needs": request.POST.get("training_needs", ""),
+            "proposals": request.POST.get("proposals", ""),
+            "outcomes": [
+                {
+                    "mission": o.mission_id,
+                    "status": request.POST.get(f"status-{o.mission_id}", ""),
+                    "comment": request.POST.get(f"comment-{o.mission_id}", ""),
+                }
+                for o in report.outcomes.all()
+            ],
+            "results": [
+                {
+                    "indicator": r.indicator_id,
+                    "result": request.POST.get(f"result-{r.indicator_id}", ""),
+                }
+                for r in report.results.all()
+            ],
+        }
+        try:
+            save_report(letter_id=letter.pk, user=user, data=data)
+        except WorkflowError as exc:
+            messages.error(request, exc.detail)
+        else:
+            messages.success(request, _("Compte rendu enregistré."))
+        return redirect("letter-page-report", letter_id=letter.pk)
+    return render(
+        request,
+        "workflow/report.html",
+        {
+            "letter": letter,
+            "report": report,
+            "editable": editable,
+            "statuses": OutcomeStatus.choices,
+        },
+    )

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from django.utils.html import escape
 from icalendar import Calendar
 
 from tests.factories import advance, make_letter, make_school
@@ -165,3 +166,28 @@ def test_the_dan_dashboard_counts_envelopes_and_exports(client):
     assert client.get("/tableau-de-bord/").status_code == 403
     assert client.get("/tableau-de-bord/export.csv").status_code == 403
     assert "Tableau de bord" not in client.get("/").content.decode()
+
+
+def test_the_referents_fill_the_report_in_from_its_page(client):
+    school = make_school("Report")
+    letter = advance(make_letter(school), school, "report_due")
+    url = f"/lettres/{letter.pk}/compte-rendu/"
+    client.force_login(school.referent1)
+    page = client.get(url).content.decode()
+    missions = list(letter.missions.order_by("order"))
+    assert escape(missions[0].text) in page  # pre-filled from the letter
+    indicators = list(letter.indicators.order_by("order"))
+    data = {f"status-{m.pk}": "done" for m in missions}
+    data |= {f"result-{i.pk}": "Atteint" for i in indicators}
+    data["difficulties"] = "Peu de créneaux"
+    response = client.post(url, data, follow=True)
+    assert "Compte rendu enregistré." in response.content.decode()
+    fire_transition(letter_id=letter.pk, name="submit_report", user=school.referent2)
+    letter.refresh_from_db()
+    assert letter.state == LetterState.REPORT_SUBMITTED
+
+    client.force_login(school.principal)  # reads it, cannot change it
+    assert "Peu de créneaux" in client.get(url).content.decode()
+    assert client.post(url, {"difficulties": "x"}).status_code == 403
+    client.force_login(school.teacher)
+    assert client.get(url).status_code == 404
