@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +21,12 @@ from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
 from governance.models import CouncilKind, Meeting, Role, RoleAssignment, SchoolYear, User
-from governance.selectors import establishments_visible_to, roles_of, school_year_for
+from governance.selectors import (
+    establishments_visible_to,
+    may_schedule_meeting,
+    roles_of,
+    school_year_for,
+)
 from workflow.calendar import meetings_calendar
 from workflow.errors import (
     ConditionsUnmet,
@@ -50,7 +56,13 @@ from workflow.selectors import (
     lifecycle_step,
     visible_letters,
 )
-from workflow.services import add_comment, available_transitions, fire_transition, save_report
+from workflow.services import (
+    add_comment,
+    available_transitions,
+    fire_transition,
+    record_meeting_opinions,
+    save_report,
+)
 from workflow.snapshot import content_sha256
 
 
@@ -434,5 +446,73 @@ def report(request: HttpRequest, letter_id: int) -> HttpResponse:
             "report": report,
             "editable": editable,
             "statuses": OutcomeStatus.choices,
+        },
+    )
+
+
+@login_required
+def meeting_opinions(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """A council's opinions on every letter waiting for it, recorded in one go: all of
+    them or none (``record_meeting_opinions``). Bad input keeps what was typed."""
+    user = _user(request)
+    meeting = _meetings_for(user).filter(pk=meeting_id).first()
+    if meeting is None:
+        raise Http404(_("Séance introuvable."))
+    if not may_schedule_meeting(user, meeting.council.establishment, meeting.council.kind):
+        raise PermissionDenied(_("Les avis sont saisis par le secrétaire du conseil."))
+    board = meeting.council.kind == CouncilKind.BOARD
+    waiting = list(
+        visible_letters(user)
+        .filter(
+            establishment=meeting.council.establishment,
+            state=LetterState.BOARD if board else LetterState.PEDAGOGICAL_COUNCIL,
+        )
+        .order_by("id")
+    )
+    posted: dict[str, str] = {}
+    if request.method == "POST":
+        posted = {key: str(request.POST.get(key, "")) for key in request.POST}
+        shared = {"members_present": posted.get("members_present", "")}
+        rows: list[Mapping[str, Any]] = []
+        for letter in waiting:
+            if posted.get(f"opinion-{letter.pk}", "") == "":
+                continue  # not examined at this meeting
+            row: dict[str, Any] = {
+                "letter": letter.pk,
+                "opinion": posted[f"opinion-{letter.pk}"],
+                "remarks": posted.get(f"remarks-{letter.pk}", ""),
+            }
+            if board:
+                row |= shared | {
+                    field: posted.get(f"{field}-{letter.pk}", "")
+                    for field in ("votes_for", "votes_against", "abstentions", "not_voting")
+                }
+            rows.append({key: value for key, value in row.items() if value != ""})
+        try:
+            record_meeting_opinions(meeting_id=meeting.pk, user=user, opinions=rows)
+        except InvalidInput as exc:
+            details = "; ".join(
+                f"{where} : {' '.join(errors)}" for where, errors in exc.errors.items()
+            )
+            messages.error(request, f"{exc.detail} {details}")
+        else:
+            messages.success(
+                request, _("Avis enregistrés pour %(count)s lettre(s).") % {"count": len(rows)}
+            )
+            return redirect("meetings-page")
+    fields = ("opinion", "votes_for", "votes_against", "abstentions", "not_voting", "remarks")
+    entries = [
+        {"letter": letter, **{f: posted.get(f"{f}-{letter.pk}", "") for f in fields}}
+        for letter in waiting
+    ]
+    return render(
+        request,
+        "workflow/meeting_opinions.html",
+        {
+            "meeting": meeting,
+            "board": board,
+            "entries": entries,
+            "posted": posted,
+            "opinions": OpinionValue.choices,
         },
     )

@@ -191,3 +191,51 @@ def test_the_referents_fill_the_report_in_from_its_page(client):
     assert client.post(url, {"difficulties": "x"}).status_code == 403
     client.force_login(school.teacher)
     assert client.get(url).status_code == 404
+
+
+def test_a_meeting_records_the_opinions_of_its_agenda_in_one_go(client):
+    school = make_school("Agenda")
+    first = advance(
+        make_letter(school, imp1="625.00", hours2="0.50"), school, "pedagogical_council"
+    )
+    second = advance(
+        make_letter(school, imp1="625.00", hours2="0.50"), school, "pedagogical_council"
+    )
+    url = f"/seances/{school.cp_meeting.pk}/avis/"
+    client.force_login(school.cp_secretary)
+    page = client.get(url).content.decode()
+    assert f"/lettres/{first.pk}/" in page
+    assert f"/lettres/{second.pk}/" in page
+
+    # A reserved opinion without remarks: nothing is recorded, and what was typed stays.
+    response = client.post(
+        url,
+        {
+            f"opinion-{first.pk}": "favorable",
+            f"opinion-{second.pk}": "reserve",
+            f"remarks-{first.pk}": "Très bien",
+        },
+    )
+    page = response.content.decode()
+    assert "Aucun avis n&#x27;a été enregistré" in page
+    assert "Très bien" in page
+    assert 'value="reserve" checked' in page
+    first.refresh_from_db()
+    assert first.state == LetterState.PEDAGOGICAL_COUNCIL
+
+    response = client.post(
+        url,
+        {
+            f"opinion-{first.pk}": "favorable",
+            f"opinion-{second.pk}": "reserve",
+            f"remarks-{second.pk}": "Préciser le suivi",
+        },
+        follow=True,
+    )
+    assert "Avis enregistrés pour 2 lettre(s)." in response.content.decode()
+    for letter in (first, second):
+        letter.refresh_from_db()
+        assert letter.state == LetterState.BOARD
+
+    client.force_login(school.referent1)
+    assert client.get(url).status_code == 403
