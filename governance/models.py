@@ -202,9 +202,6 @@ class SchoolYear(models.Model):
         if self.starts_on and self.ends_on and self.starts_on >= self.ends_on:
             raise ValidationError({"ends_on": _("La fin doit suivre le début.")})
 
-    def contains(self, day: dt.date) -> bool:
-        return self.starts_on <= day <= self.ends_on
-
 
 class Role(models.TextChoices):
     """Standing roles (DESIGN §1). Being a référent is per letter, not a standing role."""
@@ -215,9 +212,6 @@ class Role(models.TextChoices):
     CP_SECRETARY = "cp_secretary", _("Secrétaire du conseil pédagogique")
     CA_SECRETARY = "ca_secretary", _("Secrétaire de séance du conseil d'administration")
     DAN = "dan", _("Délégation académique au numérique")
-
-
-ACADEMY_ROLES = frozenset({Role.DAN})
 
 
 class RoleAssignment(models.Model):
@@ -321,9 +315,6 @@ class Delegation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delegator} → {self.delegate} ({self.starts_on} – {self.ends_on})"
-
-    def is_active_on(self, day: dt.date) -> bool:
-        return self.revoked_at is None and self.starts_on <= day <= self.ends_on
 
 
 class MissionPriority(models.TextChoices):

@@ -74,10 +74,6 @@ class Actor:
             return _("Système (échéancier)")
         return self.user.get_full_name() or self.user.username
 
-    @property
-    def username(self) -> str | None:
-        return None if self.user is None else self.user.username
-
     def quality_label(self) -> str:
         """How the person acts, as the audit trail and the PDF say it."""
         if self.user is None:

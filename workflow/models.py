@@ -265,9 +265,6 @@ class LetterReferent(models.Model):
     def __str__(self) -> str:
         return str(self.user)
 
-    def agreed_current_version(self) -> bool:
-        return self.agreed_version == self.letter.version
-
     @property
     def amount(self) -> Decimal:
         return recognition_amount(self.imp_amount, self.decharge_hours)
