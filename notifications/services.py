@@ -48,6 +48,7 @@ from workflow.models import (
     archive_upload_to,
 )
 from workflow.pdf import render_letter_pdf
+from workflow.selectors import people_with_role
 from workflow.services import fire_transition
 
 logger = logging.getLogger(__name__)
@@ -341,15 +342,6 @@ def send_digests(today: dt.date | None = None) -> int:
 # Reminders ---------------------------------------------------------------------------------
 
 
-def _principals(letter: MissionLetter) -> list[User]:
-    return [
-        a.user
-        for a in RoleAssignment.objects.filter(
-            establishment_id=letter.establishment_id, role=Role.PRINCIPAL
-        ).select_related("user")
-    ]
-
-
 def awaited_people(letter: MissionLetter) -> list[User]:
     """Whose action the letter waits for, in its current state."""
     referents = list(letter.referents.select_related("user"))
@@ -361,23 +353,18 @@ def awaited_people(letter: MissionLetter) -> list[User]:
             if letter.state == LetterState.PEDAGOGICAL_COUNCIL
             else Role.CA_SECRETARY
         )
-        return [
-            a.user
-            for a in RoleAssignment.objects.filter(
-                establishment_id=letter.establishment_id, role=role
-            ).select_related("user")
-        ]
+        return people_with_role(letter, role)
     if letter.state == LetterState.SIGNATURE:
         signatures = Signature.objects.filter(letter=letter, version=letter.version)
         signed = set(signatures.values_list("signer_id", flat=True))
         people = [r.user for r in referents if r.user_id not in signed]
         if not signatures.exclude(quality=SignatureQuality.REFERENT).exists():
-            people = _principals(letter) + people
+            people = people_with_role(letter, Role.PRINCIPAL) + people
         return people
     if letter.state == LetterState.REPORT_DUE:
         return [r.user for r in referents]
     if letter.state == LetterState.REPORT_SUBMITTED:
-        return _principals(letter)
+        return people_with_role(letter, Role.PRINCIPAL)
     return []
 
 
@@ -474,7 +461,11 @@ def plan_reminders(today: dt.date | None = None) -> PlanResult:
             awaited = awaited_people(letter)
             if not awaited:
                 continue  # nobody is late: no reminder, and no escalation either
-            people = awaited if policy.audience == Audience.AWAITED else _principals(letter)
+            people = (
+                awaited
+                if policy.audience == Audience.AWAITED
+                else people_with_role(letter, Role.PRINCIPAL)
+            )
             for person in people:
                 key = (
                     f"reminder:{policy.code}:{letter.pk}:{anchor.isoformat()}:{number}:{person.pk}"

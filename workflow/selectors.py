@@ -48,6 +48,21 @@ def visible_letters(user: User) -> QuerySet[MissionLetter]:
     )
 
 
+def referent_users(letter: MissionLetter) -> list[User]:
+    return [r.user for r in letter.referents.select_related("user")]
+
+
+def people_with_role(letter: MissionLetter, role: Role) -> list[User]:
+    """Who holds ``role`` for the letter: in its establishment, or (the DAN) in its
+    académie."""
+    assignments = (
+        RoleAssignment.objects.filter(role=role, academy_id=letter.establishment.academy_id)
+        if role == Role.DAN
+        else RoleAssignment.objects.filter(role=role, establishment_id=letter.establishment_id)
+    )
+    return [a.user for a in assignments.select_related("user")]
+
+
 def get_visible_letter(user: User, letter_id: int) -> MissionLetter:
     """The letter, or ``LetterNotFound`` whether it does not exist or is not visible."""
     letter = visible_letters(user).filter(pk=letter_id).first()

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from governance.councils import VoteCount, quorum_met, vote_errors
-from governance.models import CouncilKind, Meeting, Role, RoleAssignment, User
+from governance.models import CouncilKind, Meeting, Role, User
 from workflow import guards
 from workflow.actors import Actor
 from workflow.errors import ConditionsUnmet, InvalidInput, SnapshotMismatch, Unmet
@@ -42,6 +42,7 @@ from workflow.payloads import (
     SignPayload,
     SubmitPayload,
 )
+from workflow.selectors import people_with_role, referent_users
 from workflow.snapshot import content_sha256
 
 Data = dict[str, Any]
@@ -80,28 +81,6 @@ def _no_guard(letter: MissionLetter, actor: Actor) -> list[Unmet]:
 
 
 # Whom to tell ----------------------------------------------------------------------------
-
-
-def _referent_users(letter: MissionLetter) -> list[User]:
-    return [r.user for r in letter.referents.select_related("user")]
-
-
-def _establishment_users(letter: MissionLetter, role: Role) -> list[User]:
-    return [
-        a.user
-        for a in RoleAssignment.objects.filter(
-            role=role, establishment=letter.establishment
-        ).select_related("user")
-    ]
-
-
-def _dan_users(letter: MissionLetter) -> list[User]:
-    return [
-        a.user
-        for a in RoleAssignment.objects.filter(
-            role=Role.DAN, academy_id=letter.establishment.academy_id
-        ).select_related("user")
-    ]
 
 
 Recipients = list[tuple[User, str]]
@@ -388,7 +367,7 @@ def _notify_sign(letter: MissionLetter) -> Recipients:
     if letter.state != S.IN_FORCE:
         return []
     return _tell(
-        _establishment_users(letter, Role.PRINCIPAL) + _referent_users(letter), "letter_in_force"
+        people_with_role(letter, Role.PRINCIPAL) + referent_users(letter), "letter_in_force"
     )
 
 
@@ -417,7 +396,7 @@ TRANSITIONS: dict[str, TransitionSpec] = {
             _head,
             _perform_open_concertation,
             guard=lambda letter, actor: guards.open_concertation_unmet(letter),
-            notify=lambda letter: _tell(_referent_users(letter), "concertation_opened"),
+            notify=lambda letter: _tell(referent_users(letter), "concertation_opened"),
         ),
         TransitionSpec(
             "agree",
@@ -427,7 +406,7 @@ TRANSITIONS: dict[str, TransitionSpec] = {
             _perform_agree,
             guard=_guard_agree,
             notify=lambda letter: _tell(
-                _establishment_users(letter, Role.PRINCIPAL), "referent_agreed"
+                people_with_role(letter, Role.PRINCIPAL), "referent_agreed"
             ),
         ),
         TransitionSpec(
@@ -437,7 +416,7 @@ TRANSITIONS: dict[str, TransitionSpec] = {
             _head,
             _perform_return_to_draft,
             payload=ReasonPayload,
-            notify=lambda letter: _tell(_referent_users(letter), "returned_to_draft"),
+            notify=lambda letter: _tell(referent_users(letter), "returned_to_draft"),
         ),
         TransitionSpec(
             "submit_to_pedagogical_council",
@@ -448,8 +427,8 @@ TRANSITIONS: dict[str, TransitionSpec] = {
             payload=SubmitPayload,
             guard=lambda letter, actor: guards.agreements_unmet(letter),
             notify=lambda letter: (
-                _tell(_establishment_users(letter, Role.CP_SECRETARY), "opinion_requested")
-                + _tell(_referent_users(letter), "submitted_to_councils")
+                _tell(people_with_role(letter, Role.CP_SECRETARY), "opinion_requested")
+                + _tell(referent_users(letter), "submitted_to_councils")
             ),
         ),
         TransitionSpec(
@@ -461,10 +440,10 @@ TRANSITIONS: dict[str, TransitionSpec] = {
             payload=OpinionPayload,
             notify=lambda letter: (
                 _tell(
-                    _establishment_users(letter, Role.PRINCIPAL) + _referent_users(letter),
+                    people_with_role(letter, Role.PRINCIPAL) + referent_users(letter),
                     "opinion_recorded",
                 )
-                + _tell(_establishment_users(letter, Role.CA_SECRETARY), "opinion_requested")
+                + _tell(people_with_role(letter, Role.CA_SECRETARY), "opinion_requested")
             ),
         ),
         TransitionSpec(
@@ -475,7 +454,7 @@ TRANSITIONS: dict[str, TransitionSpec] = {
             _perform_record_board_opinion,
             payload=OpinionPayload,
             notify=lambda letter: _tell(
-                _establishment_users(letter, Role.PRINCIPAL) + _referent_users(letter),
+                people_with_role(letter, Role.PRINCIPAL) + referent_users(letter),
                 "signature_requested",
             ),
         ),
@@ -486,7 +465,7 @@ TRANSITIONS: dict[str, TransitionSpec] = {
             _head,
             _perform_reopen_concertation,
             payload=ReasonPayload,
-            notify=lambda letter: _tell(_referent_users(letter), "concertation_reopened"),
+            notify=lambda letter: _tell(referent_users(letter), "concertation_reopened"),
         ),
         TransitionSpec(
             "sign",
@@ -505,7 +484,7 @@ TRANSITIONS: dict[str, TransitionSpec] = {
             _perform_open_report,
             payload=OptionalReasonPayload,
             guard=_guard_open_report,
-            notify=lambda letter: _tell(_referent_users(letter), "report_due"),
+            notify=lambda letter: _tell(referent_users(letter), "report_due"),
         ),
         TransitionSpec(
             "submit_report",
@@ -515,7 +494,7 @@ TRANSITIONS: dict[str, TransitionSpec] = {
             _perform_submit_report,
             guard=_guard_submit_report,
             notify=lambda letter: _tell(
-                _establishment_users(letter, Role.PRINCIPAL) + _dan_users(letter),
+                people_with_role(letter, Role.PRINCIPAL) + people_with_role(letter, Role.DAN),
                 "report_submitted",
             ),
         ),
@@ -526,7 +505,7 @@ TRANSITIONS: dict[str, TransitionSpec] = {
             _head,
             _perform_return_report,
             payload=ReasonPayload,
-            notify=lambda letter: _tell(_referent_users(letter), "report_returned"),
+            notify=lambda letter: _tell(referent_users(letter), "report_returned"),
         ),
         TransitionSpec(
             "acknowledge_report",
@@ -534,7 +513,7 @@ TRANSITIONS: dict[str, TransitionSpec] = {
             S.CLOSED,
             _head,
             _perform_acknowledge_report,
-            notify=lambda letter: _tell(_referent_users(letter), "report_acknowledged"),
+            notify=lambda letter: _tell(referent_users(letter), "report_acknowledged"),
         ),
         TransitionSpec(
             "withdraw",
@@ -543,7 +522,7 @@ TRANSITIONS: dict[str, TransitionSpec] = {
             _head,
             _perform_withdraw,
             payload=ReasonPayload,
-            notify=lambda letter: _tell(_referent_users(letter), "letter_withdrawn"),
+            notify=lambda letter: _tell(referent_users(letter), "letter_withdrawn"),
         ),
     ]
 }
