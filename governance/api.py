@@ -22,7 +22,7 @@ from governance.models import (
     SchoolYear,
     User,
 )
-from governance.selectors import establishments_visible_to
+from governance.selectors import establishments_visible_to, signed_in_user
 
 
 class RoleSerializer(serializers.ModelSerializer):
@@ -78,11 +78,6 @@ class MeSerializer(serializers.ModelSerializer):
         return list(DelegationSerializer(active, many=True).data)
 
 
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 class MeView(APIView):
     """The person signed in: their roles and the delegations they hold today."""
 
@@ -93,7 +88,7 @@ class MeView(APIView):
                 "role_assignments",
                 queryset=RoleAssignment.objects.select_related("establishment", "academy"),
             )
-        ).get(pk=_user(request).pk)
+        ).get(pk=signed_in_user(request).pk)
         return Response(MeSerializer(user).data)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -15,6 +16,14 @@ from governance.models import (
     SchoolYear,
     User,
 )
+
+
+def signed_in_user(request: Any) -> User:
+    """The person behind a signed-in request (a page's or the API's): views reach here
+    only behind a sign-in requirement."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 def school_year_code_for(day: dt.date) -> str:

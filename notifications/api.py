@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.models import User
+from governance.selectors import signed_in_user
 from notifications.models import DeliveryMode, NotificationPreference
 
 
@@ -16,17 +16,12 @@ class PreferenceSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=DeliveryMode.choices)
 
 
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 class MyNotificationPreference(APIView):
     """GET: how I am told (``immediate`` or ``digest``); PUT: change it."""
 
     @extend_schema(responses=PreferenceSerializer)
     def get(self, request: Request) -> Response:
-        preference = NotificationPreference.objects.filter(user=_user(request)).first()
+        preference = NotificationPreference.objects.filter(user=signed_in_user(request)).first()
         mode = preference.mode if preference else DeliveryMode.IMMEDIATE
         return Response({"mode": mode})
 
@@ -35,6 +30,6 @@ class MyNotificationPreference(APIView):
         serializer = PreferenceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         preference, _created = NotificationPreference.objects.update_or_create(
-            user=_user(request), defaults={"mode": serializer.validated_data["mode"]}
+            user=signed_in_user(request), defaults={"mode": serializer.validated_data["mode"]}
         )
         return Response({"mode": preference.mode})

@@ -12,7 +12,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from governance.imp import check_envelope, envelope_weight
-from governance.models import Establishment, Role, RoleAssignment, SchoolYear, User
+from governance.models import Establishment, Meeting, Role, RoleAssignment, SchoolYear, User
+from governance.selectors import establishments_visible_to
 from workflow.actors import ESTABLISHMENT_READERS
 from workflow.errors import LetterNotFound, Unmet
 from workflow.models import LetterMission, LetterReferent, LetterState, MissionLetter
@@ -69,6 +70,22 @@ def get_visible_letter(user: User, letter_id: int) -> MissionLetter:
     if letter is None:
         raise LetterNotFound(_("Lettre de mission introuvable."))
     return letter
+
+
+def get_visible_letter_with_content(user: User, letter_id: int) -> MissionLetter:
+    """The letter with what its full representation reads prefetched; ``LetterNotFound``
+    as ``get_visible_letter``."""
+    letter = visible_letters(user).prefetch_related(*LETTER_PREFETCHES).filter(pk=letter_id).first()
+    if letter is None:
+        raise LetterNotFound(_("Lettre de mission introuvable."))
+    return letter
+
+
+def meetings_visible_to(user: User) -> QuerySet[Meeting]:
+    """Meetings of the councils of the establishments ``user`` may see."""
+    return Meeting.objects.filter(
+        council__establishment__in=establishments_visible_to(user)
+    ).select_related("council__establishment")
 
 
 def envelope_amounts(establishment: Establishment, school_year: SchoolYear) -> list[Decimal]:

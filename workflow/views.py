@@ -22,10 +22,10 @@ from openpyxl import Workbook
 
 from governance.models import CouncilKind, Meeting, Role, RoleAssignment, SchoolYear, User
 from governance.selectors import (
-    establishments_visible_to,
     may_schedule_meeting,
     roles_of,
     school_year_for,
+    signed_in_user,
 )
 from workflow.calendar import meetings_calendar
 from workflow.errors import (
@@ -47,13 +47,14 @@ from workflow.models import (
     YearEndReport,
 )
 from workflow.selectors import (
-    LETTER_PREFETCHES,
     NOT_TO_DO,
     Dashboard,
     academy_dashboard,
     get_visible_letter,
+    get_visible_letter_with_content,
     letter_warnings,
     lifecycle_step,
+    meetings_visible_to,
     visible_letters,
 )
 from workflow.services import (
@@ -66,11 +67,6 @@ from workflow.services import (
 from workflow.snapshot import content_sha256
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _letter_or_404(user: User, letter_id: int) -> MissionLetter:
     try:
         return get_visible_letter(user, letter_id)
@@ -81,7 +77,7 @@ def _letter_or_404(user: User, letter_id: int) -> MissionLetter:
 @login_required
 def todo(request: HttpRequest) -> HttpResponse:
     """À faire: the letters waiting for something from this person."""
-    user = _user(request)
+    user = signed_in_user(request)
     acting = RoleAssignment.objects.filter(user=user).exclude(role=Role.DAN).exists()
     items = []
     letters = (
@@ -98,7 +94,7 @@ def todo(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def letter_list(request: HttpRequest) -> HttpResponse:
-    letters = visible_letters(_user(request)).order_by("-school_year__starts_on", "-id")
+    letters = visible_letters(signed_in_user(request)).order_by("-school_year__starts_on", "-id")
     state = request.GET.get("etat", "")
     year = request.GET.get("annee", "")
     if state in LetterState.values:
@@ -154,9 +150,11 @@ def _action_forms(letter: MissionLetter, user: User) -> list[dict[str, Any]]:
 
 @login_required
 def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
-    user = _user(request)
-    _letter_or_404(user, letter_id)
-    letter = visible_letters(user).prefetch_related(*LETTER_PREFETCHES).get(pk=letter_id)
+    user = signed_in_user(request)
+    try:
+        letter = get_visible_letter_with_content(user, letter_id)
+    except LetterNotFound as exc:
+        raise Http404(exc.detail) from exc
     step, steps, next_label = lifecycle_step(letter)
     events = (
         AuditEvent.objects.filter(letter=letter)
@@ -198,7 +196,7 @@ def _payload(request: HttpRequest) -> dict[str, Any]:
 @require_POST
 def fire(request: HttpRequest, letter_id: int, name: str) -> HttpResponse:
     """A transition from its form; back to the letter with what happened."""
-    user = _user(request)
+    user = signed_in_user(request)
     letter = _letter_or_404(user, letter_id)
     try:
         fire_transition(letter_id=letter.pk, name=name, user=user, payload=_payload(request))
@@ -219,7 +217,7 @@ def fire(request: HttpRequest, letter_id: int, name: str) -> HttpResponse:
 @login_required
 @require_POST
 def comment(request: HttpRequest, letter_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     letter = _letter_or_404(user, letter_id)
     try:
         add_comment(letter_id=letter.pk, user=user, body=request.POST.get("body", ""))
@@ -230,14 +228,6 @@ def comment(request: HttpRequest, letter_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Message publié."))
     return redirect("letter-page", letter_id=letter.pk)
-
-
-def _meetings_for(user: User) -> Any:
-    return (
-        Meeting.objects.filter(council__establishment__in=establishments_visible_to(user))
-        .select_related("council__establishment")
-        .order_by("starts_at")
-    )
 
 
 def _agenda_titles(user: User, meetings: list[Meeting]) -> dict[int, list[str]]:
@@ -257,10 +247,10 @@ def _agenda_titles(user: User, meetings: list[Meeting]) -> dict[int, list[str]]:
 @login_required
 def meeting_list(request: HttpRequest) -> HttpResponse:
     """The councils' meetings to come (and the last ones), with their agenda."""
-    user = _user(request)
+    user = signed_in_user(request)
     now = timezone.now()
-    upcoming = list(_meetings_for(user).filter(starts_at__gte=now)[:50])
-    past = list(_meetings_for(user).filter(starts_at__lt=now).order_by("-starts_at")[:20])
+    upcoming = list(meetings_visible_to(user).filter(starts_at__gte=now).order_by("starts_at")[:50])
+    past = list(meetings_visible_to(user).filter(starts_at__lt=now).order_by("-starts_at")[:20])
     titles = _agenda_titles(user, upcoming + past)
     return render(
         request,
@@ -281,15 +271,17 @@ def _ics_response(content: bytes, filename: str) -> HttpResponse:
 @login_required
 def meetings_ics(request: HttpRequest) -> HttpResponse:
     """Every meeting to come, as one calendar to import."""
-    user = _user(request)
-    meetings = list(_meetings_for(user).filter(starts_at__gte=timezone.now()))
+    user = signed_in_user(request)
+    meetings = list(
+        meetings_visible_to(user).filter(starts_at__gte=timezone.now()).order_by("starts_at")
+    )
     return _ics_response(meetings_calendar(meetings, _agenda_titles(user, meetings)), "seances.ics")
 
 
 @login_required
 def meeting_ics(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    user = _user(request)
-    meeting = _meetings_for(user).filter(pk=meeting_id).first()
+    user = signed_in_user(request)
+    meeting = meetings_visible_to(user).filter(pk=meeting_id).first()
     if meeting is None:
         raise Http404(_("Séance introuvable."))
     return _ics_response(
@@ -302,7 +294,7 @@ def _may_see_dashboard(user: User) -> bool:
 
 
 def _dashboard(request: HttpRequest) -> Dashboard:
-    user = _user(request)
+    user = signed_in_user(request)
     if not _may_see_dashboard(user):
         raise PermissionDenied(_("Le tableau de bord est celui de la délégation académique."))
     today = timezone.localdate()
@@ -395,7 +387,7 @@ def dashboard_xlsx(request: HttpRequest) -> HttpResponse:
 def report(request: HttpRequest, letter_id: int) -> HttpResponse:
     """The year-end report: a form for the référents while it is due (pre-filled from
     the letter's missions and indicators), a read-only page for everyone else."""
-    user = _user(request)
+    user = signed_in_user(request)
     letter = _letter_or_404(user, letter_id)
     report = (
         YearEndReport.objects.filter(letter=letter)
@@ -454,8 +446,8 @@ def report(request: HttpRequest, letter_id: int) -> HttpResponse:
 def meeting_opinions(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """A council's opinions on every letter waiting for it, recorded in one go: all of
     them or none (``record_meeting_opinions``). Bad input keeps what was typed."""
-    user = _user(request)
-    meeting = _meetings_for(user).filter(pk=meeting_id).first()
+    user = signed_in_user(request)
+    meeting = meetings_visible_to(user).filter(pk=meeting_id).first()
     if meeting is None:
         raise Http404(_("Séance introuvable."))
     if not may_schedule_meeting(user, meeting.council.establishment, meeting.council.kind):

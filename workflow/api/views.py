@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.models import Council, Establishment, Meeting, SchoolYear, User
-from governance.selectors import establishments_visible_to, may_schedule_meeting
+from governance.selectors import establishments_visible_to, may_schedule_meeting, signed_in_user
 from governance.services import schedule_meeting
 from workflow.api.serializers import (
     ArchiveSerializer,
@@ -49,6 +49,8 @@ from workflow.selectors import (
     LETTER_PREFETCHES,
     envelopes_for,
     get_visible_letter,
+    get_visible_letter_with_content,
+    meetings_visible_to,
     visible_letters,
 )
 from workflow.services import (
@@ -64,18 +66,10 @@ from workflow.snapshot import full_snapshot
 from workflow.transitions import TRANSITIONS
 
 
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
-def _full_letter(user: User, letter_id: int) -> MissionLetter:
-    get_visible_letter(user, letter_id)  # 404 when not visible
-    return visible_letters(user).prefetch_related(*LETTER_PREFETCHES).get(pk=letter_id)
-
-
 def _letter_response(user: User, letter_id: int, code: int = status.HTTP_200_OK) -> Response:
-    return Response(LetterSerializer(_full_letter(user, letter_id)).data, status=code)
+    return Response(
+        LetterSerializer(get_visible_letter_with_content(user, letter_id)).data, status=code
+    )
 
 
 class LetterFilter(django_filters.FilterSet):
@@ -107,10 +101,10 @@ class LetterViewSet(
     def get_queryset(self) -> QuerySet[MissionLetter]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return MissionLetter.objects.none()
-        return visible_letters(_user(self.request)).prefetch_related(*LETTER_PREFETCHES)
+        return visible_letters(signed_in_user(self.request)).prefetch_related(*LETTER_PREFETCHES)
 
     def get_object(self) -> MissionLetter:
-        return _full_letter(_user(self.request), int(self.kwargs["pk"]))
+        return get_visible_letter_with_content(signed_in_user(self.request), int(self.kwargs["pk"]))
 
     def _paginated(
         self, queryset: QuerySet[Any], serializer_class: type[serializers.BaseSerializer[Any]]
@@ -129,7 +123,7 @@ class LetterViewSet(
     @extend_schema(request=LetterCreateSerializer, responses={201: LetterSerializer})
     def create(self, request: Request) -> Response:
         """Create a draft (principal, or deputy by delegation) with optional content."""
-        user = _user(request)
+        user = signed_in_user(request)
         serializer = LetterCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         content = dict(serializer.validated_data)
@@ -156,7 +150,7 @@ class LetterViewSet(
     def partial_update(self, request: Request, pk: str) -> Response:
         """Edit the content while the letter is a draft or in concertation, based on
         ``version``; a stale version is 409 ``stale_version``."""
-        user = _user(request)
+        user = signed_in_user(request)
         serializer = LetterUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
@@ -175,7 +169,7 @@ class LetterViewSet(
     def transitions(self, request: Request, pk: str) -> Response:
         """The transitions the caller may fire from the current state, with the
         conditions still unmet (``ready`` is false while some are)."""
-        user = _user(request)
+        user = signed_in_user(request)
         letter = get_visible_letter(user, int(pk))
         return Response(
             [
@@ -195,7 +189,7 @@ class LetterViewSet(
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def comments(self, request: Request, pk: str) -> Response:
         """The concertation thread; POST adds a message (principal's side or référent)."""
-        user = _user(request)
+        user = signed_in_user(request)
         letter = get_visible_letter(user, int(pk))
         if request.method == "POST":
             serializer = CommentSerializer(data=request.data)
@@ -216,7 +210,7 @@ class LetterViewSet(
     @action(detail=True, methods=["get"], filter_backends=[])
     def history(self, request: Request, pk: str) -> Response:
         """Every step of the letter, with its place in the hash chain."""
-        letter = get_visible_letter(_user(request), int(pk))
+        letter = get_visible_letter(signed_in_user(request), int(pk))
         events = (
             AuditEvent.objects.filter(letter=letter)
             .select_related("actor")
@@ -229,7 +223,7 @@ class LetterViewSet(
     @action(detail=True, methods=["get"], filter_backends=[])
     def archives(self, request: Request, pk: str) -> Response:
         """The archive of each step (a PDF of the letter as it stood), once rendered."""
-        letter = get_visible_letter(_user(request), int(pk))
+        letter = get_visible_letter(signed_in_user(request), int(pk))
         events = (
             AuditEvent.objects.filter(letter=letter)
             .select_related("archive")
@@ -242,7 +236,7 @@ class LetterViewSet(
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def pdf(self, request: Request, pk: str) -> HttpResponse:
         """The letter as it stands now, as a PDF."""
-        letter = get_visible_letter(_user(request), int(pk))
+        letter = get_visible_letter(signed_in_user(request), int(pk))
         return _pdf_response(
             render_letter_pdf(full_snapshot(letter)),
             f"lettre-de-mission-{letter.pk}-v{letter.version}.pdf",
@@ -252,7 +246,7 @@ class LetterViewSet(
     @action(detail=True, methods=["get", "put"], pagination_class=None, filter_backends=[])
     def report(self, request: Request, pk: str) -> Response:
         """The year-end report, once due; PUT saves it (référents, while it is due)."""
-        user = _user(request)
+        user = signed_in_user(request)
         letter = get_visible_letter(user, int(pk))
         if request.method == "PUT":
             serializer = ReportSerializer(data=request.data)
@@ -289,7 +283,7 @@ class ArchivePdf(APIView):
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request: Request, pk: int, sequence: int) -> FileResponse:
-        letter = get_visible_letter(_user(request), pk)
+        letter = get_visible_letter(signed_in_user(request), pk)
         archive = Archive.objects.filter(event__letter=letter, event__sequence=sequence).first()
         if archive is None:
             raise exceptions.NotFound(_("Cette archive n'est pas (encore) disponible."))
@@ -305,7 +299,7 @@ class ReportPdf(APIView):
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request: Request, pk: int) -> HttpResponse:
-        letter = get_visible_letter(_user(request), pk)
+        letter = get_visible_letter(signed_in_user(request), pk)
         if not YearEndReport.objects.filter(letter=letter).exists():
             raise exceptions.NotFound(_("Le compte rendu n'est pas encore ouvert."))
         return _pdf_response(
@@ -322,7 +316,7 @@ class FireTransition(APIView):
         parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(TRANSITIONS))],
     )
     def post(self, request: Request, pk: int, name: str) -> Response:
-        user = _user(request)
+        user = signed_in_user(request)
         serializer = TransitionPayloadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fire_transition(letter_id=pk, name=name, user=user, payload=serializer.validated_data)
@@ -361,11 +355,8 @@ class MeetingViewSet(
     def get_queryset(self) -> QuerySet[Meeting]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Meeting.objects.none()
-        user = _user(self.request)
-        return (
-            Meeting.objects.filter(council__establishment__in=establishments_visible_to(user))
-            .select_related("council__establishment")
-            .prefetch_related(Prefetch("agenda_items", queryset=AgendaItem.objects.order_by("id")))
+        return meetings_visible_to(signed_in_user(self.request)).prefetch_related(
+            Prefetch("agenda_items", queryset=AgendaItem.objects.order_by("id"))
         )
 
     def get_serializer_context(self) -> dict[str, Any]:
@@ -373,14 +364,14 @@ class MeetingViewSet(
         if getattr(self, "swagger_fake_view", False):
             return context
         context["visible_letter_ids"] = set(
-            visible_letters(_user(self.request)).values_list("pk", flat=True)
+            visible_letters(signed_in_user(self.request)).values_list("pk", flat=True)
         )
         return context
 
     @extend_schema(request=MeetingSerializer, responses={201: MeetingSerializer})
     def create(self, request: Request) -> Response:
         """Schedule a meeting (the principal, or the council's secretary)."""
-        user = _user(request)
+        user = signed_in_user(request)
         serializer = MeetingSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -418,7 +409,7 @@ class MeetingViewSet(
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def opinions(self, request: Request, pk: str) -> Response:
         """Record the meeting's opinion on several letters at once: all, or none."""
-        user = _user(request)
+        user = signed_in_user(request)
         meeting = self.get_object()
         serializer = MeetingOpinionsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
