@@ -24,8 +24,8 @@ from governance.models import (
 )
 from governance.services import assign_role, grant_delegation, load_catalogue
 from governance.uai import uai_check_letter
-from workflow.models import MissionLetter
-from workflow.services import create_letter, fire_transition, update_letter
+from workflow.models import MissionLetter, YearEndReport
+from workflow.services import create_letter, fire_transition, save_report, update_letter
 from workflow.snapshot import content_sha256
 
 _uai_numbers = itertools.count(2100100)
@@ -277,3 +277,24 @@ def advance(letter: MissionLetter, school: School, to_state: str) -> MissionLett
             )
         letter.refresh_from_db()
     return letter
+
+
+def fire(letter: MissionLetter, name: str, user: User, **payload: Any) -> MissionLetter:
+    return fire_transition(letter_id=letter.pk, name=name, user=user, payload=payload)
+
+
+def complete_report(letter: MissionLetter, referent: User) -> None:
+    report = YearEndReport.objects.get(letter=letter)
+    save_report(
+        letter_id=letter.pk,
+        user=referent,
+        data={
+            "outcomes": [
+                {"mission": o.mission_id, "status": "done", "comment": "Fait"}
+                for o in report.outcomes.all()
+            ],
+            "results": [
+                {"indicator": r.indicator_id, "result": "Atteint"} for r in report.results.all()
+            ],
+        },
+    )

@@ -22,9 +22,9 @@ from notifications import emails
 from notifications.emails import TOPICS, compose
 from notifications.models import DeliveryMode, Email, EmailStatus, NotificationPreference
 from notifications.services import process_notifications, send_digests, send_pending_emails
-from tests.factories import School, advance, make_letter, make_school
-from workflow.models import MissionLetter, OutboxItem, OutboxKind, OutboxStatus, YearEndReport
-from workflow.services import add_comment, fire_transition, save_report, update_letter
+from tests.factories import School, advance, complete_report, fire, make_letter, make_school
+from workflow.models import MissionLetter, OutboxItem, OutboxKind, OutboxStatus
+from workflow.services import add_comment, update_letter
 from workflow.snapshot import content_sha256
 
 pytestmark = pytest.mark.django_db
@@ -37,27 +37,6 @@ WHY_LINE = "Vous recevez ce message parce que"
 @pytest.fixture(autouse=True)
 def _site(settings: Any) -> None:
     settings.SITE_URL = SITE + "/"
-
-
-def fire(letter: MissionLetter, name: str, user: User, **payload: Any) -> MissionLetter:
-    return fire_transition(letter_id=letter.pk, name=name, user=user, payload=payload)
-
-
-def complete_report(letter: MissionLetter, referent: User) -> None:
-    report = YearEndReport.objects.get(letter=letter)
-    save_report(
-        letter_id=letter.pk,
-        user=referent,
-        data={
-            "outcomes": [
-                {"mission": o.mission_id, "status": "done", "comment": "Fait"}
-                for o in report.outcomes.all()
-            ],
-            "results": [
-                {"indicator": r.indicator_id, "result": "Atteint"} for r in report.results.all()
-            ],
-        },
-    )
 
 
 def emails_of(step: Callable[[], object]) -> list[Email]:

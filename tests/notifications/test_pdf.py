@@ -11,7 +11,6 @@ import hashlib
 import io
 import re
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,9 +20,9 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from pypdf import PdfReader
 
-from governance.models import CatalogItem, User
+from governance.models import CatalogItem
 from notifications.services import render_pending_archives
-from tests.factories import School, advance, make_letter, make_school
+from tests.factories import School, advance, complete_report, fire, make_letter, make_school
 from workflow.audit import verify_archives
 from workflow.models import (
     Archive,
@@ -37,7 +36,7 @@ from workflow.models import (
     YearEndReport,
 )
 from workflow.pdf import render_letter_pdf, render_report_pdf
-from workflow.services import fire_transition, save_report
+from workflow.services import save_report
 from workflow.snapshot import content_sha256, full_snapshot
 
 pytestmark = pytest.mark.django_db
@@ -58,27 +57,6 @@ def flat(text: str) -> str:
 def compact(text: str) -> str:
     """Without any white space: a hash wrapped across lines reads whole again."""
     return "".join(text.split())
-
-
-def fire(letter: MissionLetter, name: str, user: User, **payload: Any) -> MissionLetter:
-    return fire_transition(letter_id=letter.pk, name=name, user=user, payload=payload)
-
-
-def complete_report(letter: MissionLetter, referent: User) -> None:
-    report = YearEndReport.objects.get(letter=letter)
-    save_report(
-        letter_id=letter.pk,
-        user=referent,
-        data={
-            "outcomes": [
-                {"mission": o.mission_id, "status": "done", "comment": "Fait"}
-                for o in report.outcomes.all()
-            ],
-            "results": [
-                {"indicator": r.indicator_id, "result": "Atteint"} for r in report.results.all()
-            ],
-        },
-    )
 
 
 def signed_by_deputy(school: School) -> MissionLetter:

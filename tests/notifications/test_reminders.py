@@ -29,9 +29,9 @@ from notifications.models import (
     ReminderPolicy,
 )
 from notifications.services import plan_reminders
-from tests.factories import School, advance, make_letter, make_school
-from workflow.models import AgendaItem, LetterState, MissionLetter, YearEndReport
-from workflow.services import fire_transition, save_report, update_letter
+from tests.factories import School, advance, complete_report, fire, make_letter, make_school
+from workflow.models import AgendaItem, LetterState
+from workflow.services import update_letter
 from workflow.snapshot import content_sha256
 
 pytestmark = pytest.mark.django_db
@@ -60,10 +60,6 @@ def at(when: dt.date, hour: int = 9, minute: int = 0) -> dt.datetime:
 def clock() -> Iterator[Any]:
     with time_machine.travel(at(day(1, 4)), tick=False) as traveller:
         yield traveller
-
-
-def fire(letter: MissionLetter, name: str, user: User, **payload: Any) -> MissionLetter:
-    return fire_transition(letter_id=letter.pk, name=name, user=user, payload=payload)
 
 
 def labels(*schools: School) -> dict[int, str]:
@@ -129,23 +125,6 @@ def in_concertation(clock: Any, when: dt.datetime, prefix: str, **school: Any) -
     letter = make_letter(made)
     fire(letter, "open_concertation", made.principal)
     return made, letter
-
-
-def complete_report(letter: MissionLetter, referent: User) -> None:
-    report = YearEndReport.objects.get(letter=letter)
-    save_report(
-        letter_id=letter.pk,
-        user=referent,
-        data={
-            "outcomes": [
-                {"mission": o.mission_id, "status": "done", "comment": "Fait"}
-                for o in report.outcomes.all()
-            ],
-            "results": [
-                {"indicator": r.indicator_id, "result": "Atteint"} for r in report.results.all()
-            ],
-        },
-    )
 
 
 # Concertation ----------------------------------------------------------------------------
