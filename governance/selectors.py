@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from governance.models import (
+    CatalogHeading,
+    CatalogItem,
     Delegation,
     Establishment,
     Role,
@@ -92,3 +94,23 @@ def may_schedule_meeting(user: User, establishment: Establishment, council_kind:
     if Role.PRINCIPAL in roles or secretary in roles:
         return True
     return Role.DEPUTY in roles and active_delegation(user, establishment) is not None
+
+
+def catalogue_headings() -> list[CatalogHeading]:
+    """The mission catalogue by heading, every item (retired ones too: a letter may
+    still hold one) prefetched in order."""
+    return list(
+        CatalogHeading.objects.prefetch_related(
+            Prefetch("items", queryset=CatalogItem.objects.order_by("order", "id"))
+        )
+    )
+
+
+def heads_of(user: User) -> QuerySet[RoleAssignment]:
+    """Where ``user`` may begin a letter: as principal, or as deputy (whose delegation
+    the service checks)."""
+    return (
+        roles_of(user)
+        .filter(role__in=[Role.PRINCIPAL, Role.DEPUTY])
+        .order_by("establishment__name")
+    )

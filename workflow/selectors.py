@@ -88,12 +88,20 @@ def meetings_visible_to(user: User) -> QuerySet[Meeting]:
     ).select_related("council__establishment")
 
 
-def envelope_amounts(establishment: Establishment, school_year: SchoolYear) -> list[Decimal]:
+def envelope_amounts(
+    establishment: Establishment,
+    school_year: SchoolYear,
+    *,
+    excluding: MissionLetter | None = None,
+) -> list[Decimal]:
     """Every référent's recognition, converted to euros, over the establishment's
-    letters for the year (withdrawn letters do not count)."""
+    letters for the year (withdrawn letters do not count). ``excluding``: a letter left
+    out, whose amounts the editor is changing."""
     referents = LetterReferent.objects.filter(
         letter__establishment=establishment, letter__school_year=school_year
     ).exclude(letter__state=LetterState.WITHDRAWN)
+    if excluding is not None:
+        referents = referents.exclude(letter=excluding)
     return [
         envelope_weight(imp, hours)
         for imp, hours in referents.values_list("imp_amount", "decharge_hours")

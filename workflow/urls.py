@@ -5,7 +5,14 @@ from workflow import views
 urlpatterns = [
     path("", views.todo, name="home"),
     path("lettres/", views.letter_list, name="letters-page"),
+    path("lettres/nouvelle/", views.letter_new, name="letter-page-new"),
     path("lettres/<int:letter_id>/", views.letter_detail, name="letter-page"),
+    path("lettres/<int:letter_id>/modifier/", views.letter_edit, name="letter-page-edit"),
+    path(
+        "lettres/<int:letter_id>/modifier/enveloppe/",
+        views.letter_envelope,
+        name="letter-page-envelope",
+    ),
     path("lettres/<int:letter_id>/actions/<str:name>/", views.fire, name="letter-page-fire"),
     path("lettres/<int:letter_id>/commentaires/", views.comment, name="letter-page-comment"),
     path("lettres/<int:letter_id>/compte-rendu/", views.report, name="letter-page-report"),

@@ -20,14 +20,35 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
-from governance.models import CouncilKind, Meeting, Role, RoleAssignment, SchoolYear, User
+from governance.models import (
+    CouncilKind,
+    Meeting,
+    MissionPriority,
+    Role,
+    RoleAssignment,
+    SchoolYear,
+    User,
+)
 from governance.selectors import (
+    catalogue_headings,
+    heads_of,
     may_schedule_meeting,
     roles_of,
     school_year_for,
     signed_in_user,
 )
+from workflow.actors import actor_for
 from workflow.calendar import meetings_calendar
+from workflow.editor import (
+    EditorState,
+    changes_from_state,
+    check_state_envelope,
+    error_labels,
+    imp_choices,
+    mark_errors,
+    state_from_letter,
+    state_from_post,
+)
 from workflow.errors import (
     ConditionsUnmet,
     InvalidInput,
@@ -39,30 +60,38 @@ from workflow.models import (
     AgendaItem,
     AuditEvent,
     Comment,
+    FollowUp,
     LetterReferent,
     LetterState,
+    Means,
     MissionLetter,
     OpinionValue,
     OutcomeStatus,
+    PeriodKind,
+    RecognitionMode,
     YearEndReport,
 )
 from workflow.selectors import (
     NOT_TO_DO,
     Dashboard,
     academy_dashboard,
+    envelope_amounts,
     get_visible_letter,
     get_visible_letter_with_content,
     letter_warnings,
     lifecycle_step,
     meetings_visible_to,
+    people_with_role,
     visible_letters,
 )
 from workflow.services import (
     add_comment,
     available_transitions,
+    create_letter,
     fire_transition,
     record_meeting_opinions,
     save_report,
+    update_letter,
 )
 from workflow.snapshot import content_sha256
 
@@ -105,7 +134,13 @@ def letter_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "workflow/letter_list.html",
-        {"page": page, "states": LetterState.choices, "state": state, "year": year},
+        {
+            "page": page,
+            "states": LetterState.choices,
+            "state": state,
+            "year": year,
+            "may_create": heads_of(signed_in_user(request)).exists(),
+        },
     )
 
 
@@ -172,6 +207,7 @@ def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
             "next_label": next_label,
             "warnings": letter_warnings(letter),
             "actions": _action_forms(letter, user),
+            "may_edit": letter.is_editable and actor_for(user, letter).acts_for_principal,
             "opinions": OpinionValue.choices,
             "snapshot_sha256": content_sha256(letter),
             "comments": Comment.objects.filter(letter=letter).select_related("author"),
@@ -181,6 +217,139 @@ def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
             "indicators": sorted(letter.indicators.all(), key=lambda i: (i.order, i.pk)),
         },
     )
+
+
+@login_required
+def letter_new(request: HttpRequest) -> HttpResponse:
+    """A new draft: the establishment (where the person heads it) and the school year."""
+    user = signed_in_user(request)
+    heads = list(heads_of(user))
+    years = list(SchoolYear.objects.filter(ends_on__gte=timezone.localdate()))
+    if not heads:
+        raise PermissionDenied(_("Seul le chef d'établissement (ou son adjoint) rédige la lettre."))
+    if request.method == "POST":
+        establishment = next(
+            (
+                a.establishment
+                for a in heads
+                if str(a.establishment_id) == request.POST.get("etablissement")
+            ),
+            None,
+        )
+        year = next((y for y in years if str(y.pk) == request.POST.get("annee")), None)
+        if establishment is None or year is None:
+            messages.error(request, _("Choisissez l'établissement et l'année scolaire."))
+        else:
+            try:
+                letter = create_letter(user=user, establishment=establishment, school_year=year)
+            except WorkflowError as exc:
+                messages.error(request, exc.detail)
+            else:
+                messages.success(request, _("Brouillon créé : rédigez la lettre."))
+                return redirect("letter-page-edit", letter_id=letter.pk)
+    return render(request, "workflow/letter_new.html", {"heads": heads, "years": years})
+
+
+def _editable_letter(request: HttpRequest, letter_id: int) -> tuple[User, MissionLetter]:
+    """The letter the signed-in head may edit; 404 if unseen, 403 if not theirs to write."""
+    user = signed_in_user(request)
+    try:
+        letter = get_visible_letter_with_content(user, letter_id)
+    except LetterNotFound as exc:
+        raise Http404(exc.detail) from exc
+    if not actor_for(user, letter).acts_for_principal:
+        raise PermissionDenied(
+            _("Seul le chef d'établissement (ou son adjoint par délégation) rédige la lettre.")
+        )
+    return user, letter
+
+
+def _teachers(letter: MissionLetter) -> list[User]:
+    """The establishment's teachers as the editor lists them: the letter's référents
+    first, in the letter's order (which the editor keeps), then the others by name."""
+    named = {r.user_id: (r.order, r.pk) for r in letter.referents.all()}
+    return sorted(
+        people_with_role(letter, Role.TEACHER),
+        key=lambda u: (
+            u.pk not in named,
+            named.get(u.pk, (0, 0)),
+            u.last_name.lower(),
+            u.first_name.lower(),
+            u.username,
+        ),
+    )
+
+
+def _editor_page(
+    request: HttpRequest, letter: MissionLetter, state: EditorState, errors: list[str]
+) -> HttpResponse:
+    return render(
+        request,
+        "workflow/letter_edit.html",
+        {
+            "letter": letter,
+            "state": state,
+            "errors": errors,
+            "envelope": check_state_envelope(
+                state,
+                envelope_amounts(letter.establishment, letter.school_year, excluding=letter),
+            ),
+            "imp_choices": imp_choices(),
+            "modes": RecognitionMode.choices,
+            "priorities": MissionPriority.choices,
+            "period_kinds": PeriodKind.choices,
+            "means_choices": Means.choices,
+            "follow_ups": FollowUp.choices,
+        },
+    )
+
+
+@login_required
+def letter_edit(request: HttpRequest, letter_id: int) -> HttpResponse:
+    """The editor (seed 004's checklist). A refused edit comes back as it was typed,
+    with each error on its row; only ``update_letter`` decides what is valid."""
+    user, letter = _editable_letter(request, letter_id)
+    if not letter.is_editable:
+        messages.error(
+            request,
+            _(
+                "La lettre n'est plus modifiable à cette étape : rouvrez la concertation "
+                "pour la changer."
+            ),
+        )
+        return redirect("letter-page", letter_id=letter.pk)
+    teachers, headings = _teachers(letter), catalogue_headings()
+    if request.method != "POST":
+        return _editor_page(request, letter, state_from_letter(letter, teachers, headings), [])
+    state = state_from_post(request.POST, teachers, headings)
+    if request.POST.get("action") == "verifier":  # the envelope check, without JavaScript
+        return _editor_page(request, letter, state, [])
+    changes, origins = changes_from_state(state)
+    try:
+        base_version = int(request.POST.get("base_version", ""))
+    except ValueError:
+        base_version = None
+    try:
+        update_letter(letter_id=letter.pk, user=user, changes=changes, base_version=base_version)
+    except InvalidInput as exc:
+        mark_errors(state, exc.errors, origins)
+        return _editor_page(request, letter, state, error_labels(state, exc.errors, origins))
+    except WorkflowError as exc:
+        return _editor_page(request, letter, state, [exc.detail])
+    messages.success(request, _("Lettre enregistrée."))
+    return redirect("letter-page", letter_id=letter.pk)
+
+
+@login_required
+@require_POST
+def letter_envelope(request: HttpRequest, letter_id: int) -> HttpResponse:
+    """The envelope as edited, for the editor to show live (htmx); saves nothing."""
+    _user, letter = _editable_letter(request, letter_id)
+    state = state_from_post(request.POST, _teachers(letter), catalogue_headings())
+    envelope = check_state_envelope(
+        state, envelope_amounts(letter.establishment, letter.school_year, excluding=letter)
+    )
+    return render(request, "workflow/envelope.html", {"envelope": envelope})
 
 
 def _payload(request: HttpRequest) -> dict[str, Any]:

@@ -3,14 +3,18 @@ visibility, the roles and every rule are the services' (same as the pages)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import django_filters
+from csp.decorators import csp_replace
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseBase
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -70,6 +74,14 @@ def _letter_response(user: User, letter_id: int, code: int = status.HTTP_200_OK)
     return Response(
         LetterSerializer(get_visible_letter_with_content(user, letter_id)).data, status=code
     )
+
+
+def framed_by_own_pages(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponseBase]:
+    """Let the application's own pages show this PDF in a frame (the signature's
+    preview); every other origin is still refused. Chromium's PDF viewer is an embedded
+    plugin, so the PDF's own policy must allow it too."""
+    framed = csp_replace({"frame-ancestors": ["'self'"], "object-src": ["'self'"]})(view)
+    return xframe_options_sameorigin(framed)
 
 
 class LetterFilter(django_filters.FilterSet):
@@ -234,8 +246,9 @@ class LetterViewSet(
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    @method_decorator(framed_by_own_pages)
     def pdf(self, request: Request, pk: str) -> HttpResponse:
-        """The letter as it stands now, as a PDF."""
+        """The letter as it stands now, as a PDF (the signature form shows it framed)."""
         letter = get_visible_letter(signed_in_user(request), int(pk))
         return _pdf_response(
             render_letter_pdf(full_snapshot(letter)),
