@@ -215,6 +215,7 @@ def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
             "referents": sorted(letter.referents.all(), key=lambda r: (r.order, r.pk)),
             "missions": sorted(letter.missions.all(), key=lambda m: (m.order, m.pk)),
             "indicators": sorted(letter.indicators.all(), key=lambda i: (i.order, i.pk)),
+            "means": [Means(value).label for value in letter.means or [] if value in Means.values],
         },
     )
 

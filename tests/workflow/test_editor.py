@@ -4,6 +4,8 @@ and the envelope is checked before anything is saved."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.utils.html import escape
 
@@ -84,6 +86,9 @@ def test_the_principal_writes_a_whole_letter_in_the_editor(client):
     ]
     assert letter.means == ["office", "phone"]
     assert letter.qualification == "Certification PIX"
+    shown = client.get(f"/lettres/{letter.pk}/").content.decode()
+    assert re.search(r"confiée à (Sophie Durand, Karim Benali|Karim Benali, Sophie Durand)<", shown)
+    assert "Moyens : Bureau, Téléphone." in shown
 
 
 def test_saving_the_editor_unchanged_changes_nothing(client):
