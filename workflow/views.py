@@ -47,6 +47,7 @@ from workflow.models import (
     YearEndReport,
 )
 from workflow.selectors import (
+    ALREADY_DONE,
     NOT_TO_DO,
     Dashboard,
     academy_dashboard,
@@ -86,7 +87,11 @@ def todo(request: HttpRequest) -> HttpResponse:
         else MissionLetter.objects.none()
     )
     for letter in letters.order_by("-updated_at")[:100]:
-        actions = [t for t in available_transitions(letter, user) if t.name not in NOT_TO_DO]
+        actions = [
+            t
+            for t in available_transitions(letter, user)
+            if t.name not in NOT_TO_DO and not {u.code for u in t.unmet} & ALREADY_DONE
+        ]
         if actions:
             items.append({"letter": letter, "actions": actions})
     return render(request, "workflow/todo.html", {"items": items, "roles": roles_of(user)})
