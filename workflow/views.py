@@ -126,14 +126,17 @@ def _action_forms(letter: MissionLetter, user: User) -> list[dict[str, Any]]:
         meetings = (
             Meeting.objects.filter(
                 council__establishment=letter.establishment, council__kind=council
-            ).order_by("-starts_at")[:10]
+            ).order_by("-starts_at")
             if council
-            else []
+            else Meeting.objects.none()
         )
+        if transition.name in {"record_pedagogical_opinion", "record_board_opinion"}:
+            # Only a meeting that has been held has an opinion to record.
+            meetings = meetings.filter(starts_at__lte=timezone.now())
         forms.append(
             {
                 "transition": transition,
-                "meetings": meetings,
+                "meetings": meetings[:10],
                 "needs_reason": transition.name
                 in {
                     "return_to_draft",
