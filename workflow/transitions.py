@@ -281,9 +281,7 @@ def _guard_sign(letter: MissionLetter, actor: Actor) -> list[Unmet]:
         and not actor.is_referent
         and signatures.exclude(quality=SignatureQuality.REFERENT).exists()
     ):
-        return [
-            Unmet("already_signed", _("La signature du chef d'établissement est déjà donnée."))
-        ]
+        return [Unmet("already_signed", _("La signature du chef d'établissement est déjà donnée."))]
     return []
 
 
