@@ -60,7 +60,7 @@ FOCUSED = """() => {
 
 def focused(page: Any) -> dict[str, Any] | None:
     """The element that has the keyboard focus (None: the page itself)."""
-    return page.evaluate(FOCUSED)  # type: ignore[no-any-return]
+    return page.evaluate(FOCUSED)
 
 
 def tab_to(

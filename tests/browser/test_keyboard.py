@@ -115,9 +115,9 @@ def test_discuss_agree_and_record_an_opinion_with_the_keyboard_alone(browser_pag
     radio = _reach(page, lambda e: e["type"] == "radio")
     assert radio["value"] == "favorable"
     page.keyboard.press("ArrowDown")
-    radio = focused(page)
-    assert radio is not None
-    assert radio["value"] == "defavorable"
+    moved = focused(page)
+    assert moved is not None
+    assert moved["value"] == "defavorable"
     assert page.get_by_label("Défavorable").is_checked()
     _reach(page, _labelled("Observations"))
     page.keyboard.type("Les missions d'administration de l'ENT relèvent du Département.")

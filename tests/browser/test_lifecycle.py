@@ -132,15 +132,9 @@ def _meeting_label(meeting: Meeting) -> str:
 
 
 def _last_held(kind: str) -> Meeting:
-    return (
-        Meeting.objects.filter(
-            council__establishment__uai=CARNOT_UAI,
-            council__kind=kind,
-            starts_at__lt=timezone.now(),
-        )
-        .order_by("-starts_at")
-        .first()
-    )
+    return Meeting.objects.filter(
+        council__establishment__uai=CARNOT_UAI, council__kind=kind, starts_at__lt=timezone.now()
+    ).latest("starts_at")
 
 
 def _state(letter: MissionLetter) -> str:
@@ -393,7 +387,9 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     _done(page)
     _stepper(page, 8, "Compte rendu remis")
     assert _state(letter) == LetterState.REPORT_SUBMITTED
-    assert YearEndReport.objects.get(letter=letter).submitted_by.username == "referent2"
+    assert YearEndReport.objects.get(letter=letter).submitted_by == User.objects.get(
+        username="referent2"
+    )
     shot(page, "compte-rendu-remis")
     sign_out(page)
 
