@@ -155,6 +155,8 @@ def letter_warnings(letter: MissionLetter, envelope: list[Decimal] | None = None
 NOT_TO_DO = frozenset(
     {"withdraw", "reopen_concertation", "return_to_draft", "return_report", "open_report"}
 )
+# Conditions that say the person already did it: nothing left "to do" for them.
+ALREADY_DONE = frozenset({"already_agreed", "already_signed"})
 LIFECYCLE = [
     LetterState.DRAFT,
     LetterState.CONCERTATION,

@@ -267,6 +267,24 @@ def _required_signers_missing(letter: MissionLetter) -> list[str]:
     return missing
 
 
+def _guard_sign(letter: MissionLetter, actor: Actor) -> list[Unmet]:
+    """A person signs a version once, and the principal's side signs it once: without
+    this the page kept offering « Signer » (and « À faire » listing it) to whoever had
+    signed already, only to refuse it when clicked."""
+    if actor.user is None:
+        return []
+    signatures = Signature.objects.filter(letter=letter, version=letter.version)
+    if signatures.filter(signer=actor.user).exists():
+        return [Unmet("already_signed", _("Vous avez déjà signé cette version."))]
+    if (
+        actor.acts_for_principal
+        and not actor.is_referent
+        and signatures.exclude(quality=SignatureQuality.REFERENT).exists()
+    ):
+        return [Unmet("already_signed", _("La signature du chef d'établissement est déjà donnée."))]
+    return []
+
+
 def _perform_sign(letter: MissionLetter, actor: Actor, data: Data) -> Data:
     """Sign the exact version shown (its sha256). The letter comes into force with the
     last required signature: the principal's (or the deputy's by delegation) and every
@@ -281,18 +299,8 @@ def _perform_sign(letter: MissionLetter, actor: Actor, data: Data) -> Data:
             )
             % {"version": letter.version}
         )
+    # Signing twice is refused by _guard_sign, under the same lock.
     signs_as_head = actor.acts_for_principal and not actor.is_referent
-    if Signature.objects.filter(letter=letter, version=letter.version, signer=actor.user).exists():
-        raise ConditionsUnmet([Unmet("already_signed", _("Vous avez déjà signé cette version."))])
-    if (
-        signs_as_head
-        and Signature.objects.filter(letter=letter, version=letter.version)
-        .exclude(quality=SignatureQuality.REFERENT)
-        .exists()
-    ):
-        raise ConditionsUnmet(
-            [Unmet("already_signed", _("La signature du chef d'établissement est déjà donnée."))]
-        )
     quality = actor.head_quality if signs_as_head else SignatureQuality.REFERENT
     signature = Signature.objects.create(
         letter=letter,
@@ -474,6 +482,7 @@ TRANSITIONS: dict[str, TransitionSpec] = {
             _head_or_referent,
             _perform_sign,
             payload=SignPayload,
+            guard=_guard_sign,
             notify=_notify_sign,
         ),
         TransitionSpec(

@@ -21,6 +21,6 @@ urlpatterns = [
     path("tableau-de-bord/export.xlsx", views.dashboard_xlsx, name="dashboard-xlsx"),
     path("seances/", views.meeting_list, name="meetings-page"),
     path("seances/calendrier.ics", views.meetings_ics, name="meetings-ics"),
-    path("seances/<int:meeting_id>/avis/", views.meeting_opinions, name="meeting-opinions"),
+    path("seances/<int:meeting_id>/avis/", views.meeting_opinions, name="meeting-opinions-page"),
     path("seances/<int:meeting_id>/calendrier.ics", views.meeting_ics, name="meeting-ics"),
 ]

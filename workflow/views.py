@@ -72,6 +72,7 @@ from workflow.models import (
     YearEndReport,
 )
 from workflow.selectors import (
+    ALREADY_DONE,
     NOT_TO_DO,
     Dashboard,
     academy_dashboard,
@@ -115,7 +116,11 @@ def todo(request: HttpRequest) -> HttpResponse:
         else MissionLetter.objects.none()
     )
     for letter in letters.order_by("-updated_at")[:100]:
-        actions = [t for t in available_transitions(letter, user) if t.name not in NOT_TO_DO]
+        actions = [
+            t
+            for t in available_transitions(letter, user)
+            if t.name not in NOT_TO_DO and not {u.code for u in t.unmet} & ALREADY_DONE
+        ]
         if actions:
             items.append({"letter": letter, "actions": actions})
     return render(request, "workflow/todo.html", {"items": items, "roles": roles_of(user)})
@@ -156,14 +161,17 @@ def _action_forms(letter: MissionLetter, user: User) -> list[dict[str, Any]]:
         meetings = (
             Meeting.objects.filter(
                 council__establishment=letter.establishment, council__kind=council
-            ).order_by("-starts_at")[:10]
+            ).order_by("-starts_at")
             if council
-            else []
+            else Meeting.objects.none()
         )
+        if transition.name in {"record_pedagogical_opinion", "record_board_opinion"}:
+            # Only a meeting that has been held has an opinion to record.
+            meetings = meetings.filter(starts_at__lte=timezone.now())
         forms.append(
             {
                 "transition": transition,
-                "meetings": meetings,
+                "meetings": meetings[:10],
                 "needs_reason": transition.name
                 in {
                     "return_to_draft",

@@ -4,42 +4,13 @@ visited is checked with axe-core (no serious or critical violation) and photogra
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.helpers import check, sign_in, sign_out
 from workflow.models import LetterReferent, LetterState, MissionLetter
 
 pytestmark = pytest.mark.django_db(transaction=True)
-AXE = Axe()
-SERIOUS = {"serious", "critical"}
-
-
-def _check(page: Any, name: str) -> None:
-    """axe-core on the page as it stands, and a screenshot kept as an artefact."""
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    violations = [
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-        for v in AXE.run(page).response["violations"]
-        if v["impact"] in SERIOUS
-    ]
-    assert not violations, f"{name}: {violations}"
-
-
-def _sign_in(page: Any, username: str) -> None:
-    page.goto(f"{page.base_url}/connexion/")
-    page.get_by_label("Identifiant").fill(username)
-    page.get_by_label("Mot de passe").fill("demo")
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(f"{page.base_url}/")
-
-
-def _sign_out(page: Any) -> None:
-    page.get_by_role("button", name="Se déconnecter").click()
-    page.wait_for_url("**/connexion/")
 
 
 def test_discuss_agree_and_send_a_letter_to_the_council(browser_page):
@@ -49,12 +20,12 @@ def test_discuss_agree_and_send_a_letter_to_the_council(browser_page):
     letter_url = f"{page.base_url}/lettres/{renewal.pk}/"
 
     page.goto(f"{page.base_url}/connexion/")
-    _check(page, "01-connexion")
-    _sign_in(page, "principal")
+    check(page, "01-connexion")
+    sign_in(page, "principal")
     assert page.get_by_role("heading", name="Bonjour, Claire Martin").is_visible()
-    _check(page, "02-a-faire-principal")
+    check(page, "02-a-faire-principal")
     page.get_by_role("link", name="Lettres de mission").first.click()
-    _check(page, "03-liste")
+    check(page, "03-liste")
 
     page.goto(letter_url)
     assert page.get_by_text("Concertation avec le(s) référent(s)").first.is_visible()
@@ -64,39 +35,39 @@ def test_discuss_agree_and_send_a_letter_to_the_council(browser_page):
     page.get_by_label("Votre message").fill("Pouvez-vous relire la mission PIX ?")
     page.get_by_role("button", name="Publier").click()
     assert page.get_by_text("Pouvez-vous relire la mission PIX ?").is_visible()
-    _check(page, "04-lettre-principal")
-    _sign_out(page)
+    check(page, "04-lettre-principal")
+    sign_out(page)
 
-    _sign_in(page, "referent2")
+    sign_in(page, "referent2")
     waiting = page.locator("table tr", has_text="Donner mon accord")
     assert waiting.count() == 1  # the à-faire list shows what waits for referent2
     waiting.get_by_role("link").click()
     page.wait_for_url(letter_url)
     page.get_by_role("button", name="Donner mon accord").click()
     assert page.get_by_text("C'est fait.").is_visible()
-    _check(page, "05-lettre-referent2")
+    check(page, "05-lettre-referent2")
     assert LetterReferent.objects.get(letter=renewal, user__username="referent2").agreed_version
-    _sign_out(page)
+    sign_out(page)
 
-    _sign_in(page, "principal")
+    sign_in(page, "principal")
     page.goto(letter_url)
     page.get_by_role("button", name="Soumettre au conseil pédagogique").click()
     assert page.get_by_text("C'est fait.").is_visible()
     renewal.refresh_from_db()
     assert renewal.state == LetterState.PEDAGOGICAL_COUNCIL
     assert page.get_by_text("Avis du conseil pédagogique").first.is_visible()
-    _check(page, "06-lettre-soumise")
+    check(page, "06-lettre-soumise")
 
     page.get_by_role("link", name="Séances des conseils").click()
     assert page.get_by_role("heading", name="Séances des conseils").is_visible()
-    _check(page, "07-seances")
+    check(page, "07-seances")
     page.get_by_role("link", name="Accessibilité : non conforme").click()
     assert page.get_by_text("non conforme").first.is_visible()
-    _check(page, "08-accessibilite")
-    _sign_out(page)
+    check(page, "08-accessibilite")
+    sign_out(page)
 
-    _sign_in(page, "dan")
+    sign_in(page, "dan")
     page.get_by_role("link", name="Tableau de bord").click()
     assert page.get_by_role("heading", name="Par établissement").is_visible()
     assert page.get_by_text("Lycée Carnot (0210015C)").is_visible()
-    _check(page, "09-tableau-de-bord")
+    check(page, "09-tableau-de-bord")
