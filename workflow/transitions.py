@@ -535,3 +535,17 @@ TRANSITIONS: dict[str, TransitionSpec] = {
         ),
     ]
 }
+
+
+# Steps of the history that are not transitions.
+OTHER_ACTIONS = {
+    "create": gettext_lazy("Création de la lettre"),
+    "edit": gettext_lazy("Modification du contenu en concertation"),
+}
+
+
+def action_label(action: str) -> str:
+    """The French name of a step of the history (its audit ``action``)."""
+    if action in TRANSITIONS:
+        return str(TRANSITIONS[action].label)
+    return str(OTHER_ACTIONS.get(action, action))

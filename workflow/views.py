@@ -95,6 +95,7 @@ from workflow.services import (
     update_letter,
 )
 from workflow.snapshot import content_sha256
+from workflow.transitions import action_label
 
 
 def _letter_or_404(user: User, letter_id: int) -> MissionLetter:
@@ -219,7 +220,7 @@ def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
             "opinions": OpinionValue.choices,
             "snapshot_sha256": content_sha256(letter),
             "comments": Comment.objects.filter(letter=letter).select_related("author"),
-            "events": events,
+            "history": [(event, action_label(event.action)) for event in events],
             "referents": sorted(letter.referents.all(), key=lambda r: (r.order, r.pk)),
             "missions": sorted(letter.missions.all(), key=lambda m: (m.order, m.pk)),
             "indicators": sorted(letter.indicators.all(), key=lambda i: (i.order, i.pk)),

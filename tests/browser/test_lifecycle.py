@@ -7,6 +7,7 @@ database and what the person sees both say the step happened."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from governance.demo import CARNOT_UAI
-from governance.models import CatalogItem, CouncilKind, Establishment, Meeting, SchoolYear, User
+from governance.models import CatalogItem, CouncilKind, Meeting, SchoolYear, User
 from notifications.services import open_due_reports
 from tests.browser.helpers import check, sign_in, sign_out
 from workflow.models import (
@@ -31,7 +32,6 @@ from workflow.models import (
     Signature,
     YearEndReport,
 )
-from workflow.services import create_letter, update_letter
 from workflow.snapshot import content_sha256
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -72,57 +72,98 @@ def _school_year_without_a_carnot_letter() -> SchoolYear:
     return year
 
 
+def _tick(page: Any, control_id: str) -> None:
+    """Tick a DSFR checkbox or radio as a person does: on its label (the input itself
+    is drawn under it)."""
+    page.locator(f"label[for='{control_id}']").click()
+    assert page.locator(f"#{control_id}").is_checked()
+
+
 def _principal_drafts_the_letter(page: Any, school_year: SchoolYear) -> MissionLetter:
-    """The principal writes the draft: two référents (IMP and décharge), missions from
-    the catalogue and her own, indicators, means and follow-up."""
-    # The lead replaces this with the editor, clicked through.
-    # Until the « Nouvelle lettre » page and the editor are on this branch, the draft is
-    # made through the same services as workflow/demo.py; everything after is clicked.
-    principal = User.objects.get(username="principal")
-    letter = create_letter(
-        user=principal,
-        establishment=Establishment.objects.get(uai=CARNOT_UAI),
-        school_year=school_year,
+    """The principal begins the letter from the list and writes it in the editor: two
+    référents (IMP and décharge) with the envelope checked live, a mission from the
+    catalogue and two of her own, indicators, means and follow-up. A first save with an
+    impossible décharge is refused and comes back as typed."""
+    menu = page.get_by_role("navigation", name="Menu principal")
+    menu.get_by_role("link", name="Lettres de mission").click()
+    page.get_by_role("link", name="Nouvelle lettre").click()
+    check(page, "lifecycle-00a-nouvelle-lettre")
+    page.get_by_label("Année scolaire").select_option(label=school_year.code)
+    page.get_by_role("button", name="Créer le brouillon").click()
+    page.wait_for_url("**/modifier/")
+    assert page.get_by_text("Brouillon créé : rédigez la lettre.").is_visible()
+    letter = MissionLetter.objects.get(establishment__uai=CARNOT_UAI, school_year=school_year)
+    sophie, karim = (User.objects.get(username=name) for name in ("referent1", "referent2"))
+
+    _tick(page, f"referent-{sophie.pk}")
+    page.locator(f"#referent-{sophie.pk}-imp").select_option("1250")
+    page.locator(f"#referent-{sophie.pk}-share").fill("Accompagnement pédagogique et PIX")
+    live = page.locator("#enveloppe-calcul")
+    live.get_by_text("Cette lettre : 1\u202f250,00").wait_for()  # htmx, nothing saved yet
+    assert live.get_by_text("est inférieur à l'enveloppe minimale").count() == 0
+    _tick(page, f"referent-{karim.pk}")
+    _tick(page, f"referent-{karim.pk}-mode-decharge")
+    page.locator(f"#referent-{karim.pk}-hours").fill("30")
+    page.locator(f"#referent-{karim.pk}-share").fill("ENT et équipements")
+
+    item = CatalogItem.objects.get(code="accompagner-equipe-impulser-pratiques")
+    page.locator("details", has=page.locator(f"#item-{item.pk}")).locator("summary").click()
+    _tick(page, f"item-{item.pk}")
+    page.locator(f"#item-{item.pk}-priority").select_option("principal")
+    _tick(page, f"item-{item.pk}-ref-{sophie.pk}")
+    _tick(page, f"item-{item.pk}-ref-{karim.pk}")
+    for n, (text, priority, carrier) in enumerate(
+        [(MISSIONS["pix"], "principal", sophie), (MISSIONS["ent"], "secondary", karim)]
+    ):
+        page.get_by_role("textbox", name=f"Mission libre n° {n + 1}").fill(text)
+        page.locator(f"#free-{n}-priority").select_option(priority)
+        _tick(page, f"free-{n}-ref-{carrier.pk}")
+    for n, (text, target) in enumerate(
+        [(INDICATORS["sessions"], "6 par an"), (INDICATORS["pix"], "90 %")]
+    ):
+        page.get_by_label(f"Indicateur n° {n + 1}", exact=True).fill(text)
+        page.locator(f"#indicator-{n}-target").fill(target)
+    _tick(page, "means-office")
+    _tick(page, "means-phone")
+    _tick(page, "follow_up-annual_review")
+    page.get_by_label("Qualification du référent").fill("Formation DANE niveau 2")
+    page.get_by_label("Formation proposée par la DANE").fill(
+        "Parcours référents numériques de la DANE"
     )
-    return update_letter(
-        letter_id=letter.pk,
-        user=principal,
-        changes={
-            "referents": [
-                {
-                    "user": "referent1",
-                    "mode": "imp",
-                    "imp_amount": "1250.00",
-                    "share": "Accompagnement pédagogique et PIX",
-                },
-                {
-                    "user": "referent2",
-                    "mode": "decharge",
-                    "decharge_hours": "1.00",
-                    "share": "ENT et équipements",
-                },
-            ],
-            "missions": [
-                {
-                    "catalog_item": CatalogItem.objects.get(
-                        code="accompagner-equipe-impulser-pratiques"
-                    ).pk,
-                    "priority": "principal",
-                    "referents": ["referent1", "referent2"],
-                },
-                {"text": MISSIONS["pix"], "priority": "principal", "referents": ["referent1"]},
-                {"text": MISSIONS["ent"], "priority": "secondary", "referents": ["referent2"]},
-            ],
-            "indicators": [
-                {"text": INDICATORS["sessions"], "target": "6 par an"},
-                {"text": INDICATORS["pix"], "target": "90 %"},
-            ],
-            "means": ["office", "phone"],
-            "follow_up": "annual_review",
-            "qualification": "Formation DANE niveau 2",
-            "dane_training": "Parcours référents numériques de la DANE",
-        },
-    )
+
+    # 30 h of décharge a week is more than a whole service: refused, nothing lost.
+    page.get_by_role("button", name="Enregistrer la lettre").click()
+    errors = page.get_by_role("alert").filter(has_text="La lettre n'a pas été enregistrée")
+    assert errors.get_by_text("Référent Karim Benali : Une décharge de 30").is_visible()
+    assert page.get_by_role("textbox", name="Mission libre n° 1").input_value() == MISSIONS["pix"]
+    assert page.locator(f"#item-{item.pk}").is_checked()
+    assert not letter.referents.exists()
+    check(page, "lifecycle-00b-editeur-refus")
+
+    page.locator(f"#referent-{karim.pk}-hours").fill("1")
+    live.get_by_text("Cette lettre : 2\u202f500,00").wait_for()
+    assert live.get_by_text("Dans l'enveloppe.").is_visible()
+    check(page, "lifecycle-00c-editeur")
+    page.get_by_role("button", name="Enregistrer la lettre").click()
+    page.wait_for_url(f"**/lettres/{letter.pk}/")
+    assert page.get_by_text("Lettre enregistrée.").is_visible()
+    letter.refresh_from_db()
+    recognition = {
+        r.user.username: (r.mode, r.imp_amount, r.decharge_hours) for r in letter.referents.all()
+    }
+    assert recognition == {
+        "referent1": ("imp", Decimal("1250.00"), None),
+        "referent2": ("decharge", None, Decimal("1.00")),
+    }
+    assert [m.text for m in letter.missions.order_by("order")] == [
+        item.text,
+        MISSIONS["pix"],
+        MISSIONS["ent"],
+    ]
+    assert letter.indicators.count() == 2
+    assert letter.means == ["office", "phone"]
+    page.get_by_role("link", name="À faire").click()
+    return letter
 
 
 def _meeting_label(meeting: Meeting) -> str:
@@ -319,6 +360,12 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
         _open_from_todo(page, title, "Signer")
         shown = page.locator("code").inner_text().strip()
         assert shown == content_sha256(MissionLetter.objects.get(pk=letter.pk))
+        # The PDF they sign is framed above the hash (the only response that may be).
+        preview = page.get_by_title("Aperçu PDF de la lettre à signer")
+        answer = page.request.get(page.base_url + preview.get_attribute("src"))
+        assert answer.headers["content-type"] == "application/pdf"
+        assert answer.headers["x-frame-options"] == "SAMEORIGIN"
+        preview.element_handle().content_frame().wait_for_load_state()
         shot(page, f"signature-{signer}")
         page.get_by_role("button", name="Signer", exact=True).click()
         _done(page)
@@ -412,6 +459,8 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     # create, open, 2 agreements, submit, 2 opinions, 3 signatures, open the report,
     # submit and acknowledge it: thirteen steps, each in the history.
     assert history.locator("tbody tr").count() == AuditEvent.objects.filter(letter=letter).count()
+    assert history.get_by_text("Création de la lettre").is_visible()  # steps in words
+    assert history.get_by_role("cell", name="Donner mon accord").count() == 2
     assert AuditEvent.objects.filter(letter=letter).count() == 13
     shot(page, "cloturee")
     sign_out(page)
