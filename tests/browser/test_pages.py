@@ -100,3 +100,40 @@ def test_discuss_agree_and_send_a_letter_to_the_council(browser_page):
     assert page.get_by_role("heading", name="Par établissement").is_visible()
     assert page.get_by_text("Lycée Carnot (0210015C)").is_visible()
     _check(page, "09-tableau-de-bord")
+
+
+def _tab_to(page: Any, name: str, most: int = 30) -> None:
+    """Move the focus with the Tab key alone until it reaches the button ``name``."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.textContent")
+        if focused.split() and focused.split()[-1] == name:
+            return
+    raise AssertionError(f"the keyboard never reaches the {name!r} button")
+
+
+def test_the_language_selector_with_the_keyboard_alone(browser_page):
+    page = browser_page
+    call_command("load_demo")
+    _sign_in(page, "principal")
+    assert page.locator("html").get_attribute("lang") == "fr"
+
+    _tab_to(page, "English")
+    with page.expect_navigation(url=f"{page.base_url}/"):  # set_language, back to this page
+        page.keyboard.press("Enter")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", name="Hello, Claire Martin").is_visible()
+    assert page.get_by_role("heading", name="To do").is_visible()
+    _check(page, "10-to-do-english")
+    menu = page.get_by_role("navigation", name="Main menu")
+    menu.get_by_role("link", name="Mission letters").click()
+    page.wait_for_url(f"{page.base_url}/lettres/")
+    assert page.get_by_role("heading", name="Mission letters").is_visible()
+    _check(page, "11-letters-english")
+
+    # The choice stays from page to page, and the way back is the same.
+    _tab_to(page, "Français")
+    with page.expect_navigation(url=f"{page.base_url}/lettres/"):
+        page.keyboard.press("Space")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.get_by_role("heading", name="Lettres de mission").is_visible()
