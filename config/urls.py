@@ -4,15 +4,16 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.api_urls import not_found as api_not_found
 from config.health import healthz
 
-admin.site.site_header = "Lettres de mission — administration"
-admin.site.site_title = "Lettres de mission"
-admin.site.index_title = "Administration de la plateforme"
+admin.site.site_header = _("Lettres de mission — administration")
+admin.site.site_title = _("Lettres de mission")
+admin.site.index_title = _("Administration de la plateforme")
 
 urlpatterns = [
     path("", include("workflow.urls")),

@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import override_settings
+from django.utils import translation
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -94,3 +95,13 @@ def _no_outbox_kick(settings: Any) -> None:
 def _fast_password_hashing(settings: Any) -> None:
     """PBKDF2's deliberate slowness only slows the suite down; hashing itself is Django's."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts and ends in the default language (French). A request through the
+    test client leaves the language LocaleMiddleware chose active in the thread: after an
+    English request, the next test's messages would otherwise come out in English."""
+    translation.deactivate()
+    yield
+    translation.deactivate()

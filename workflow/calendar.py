@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
 from governance.models import Meeting
@@ -21,7 +22,7 @@ def meetings_calendar(meetings: Iterable[Meeting], letter_titles: dict[int, list
     calendar = Calendar()
     calendar.add("prodid", "-//Lettres de mission//séances des conseils//FR")
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", "Séances des conseils — lettres de mission")
+    calendar.add("x-wr-calname", _("Séances des conseils — lettres de mission"))
     host = urlsplit(settings.SITE_URL).hostname or "lettres-de-mission"
     for meeting in meetings:
         event = Event()
@@ -38,7 +39,7 @@ def meetings_calendar(meetings: Iterable[Meeting], letter_titles: dict[int, list
         titles = letter_titles.get(meeting.pk, [])
         lines = [f"{meeting.get_convocation_display()}."]
         if titles:
-            lines.append("Lettres de mission à l'ordre du jour :")
+            lines.append(_("Lettres de mission à l'ordre du jour :"))
             lines.extend(f"- {title}" for title in titles)
         event.add("description", "\n".join(lines))
         calendar.add_component(event)

@@ -4,7 +4,8 @@ indicators, means, follow-up, the councils' opinions and the signatures with the
 
 A PDF is made from a *snapshot* (``workflow.snapshot.full_snapshot`` or an audit
 event's stored one), never from live rows, so an archive shows the letter exactly as it
-stood at that step.
+stood at that step. The letter is a French administrative document: its PDFs are French
+whatever the language of the page that asks for them (the labels too).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from collections import OrderedDict
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from governance.imp import format_euros
 from workflow.models import (
@@ -131,10 +133,12 @@ def _html_to_pdf(html: str) -> bytes:
 
 
 def render_letter_pdf(snapshot: dict[str, Any], *, event: dict[str, Any] | None = None) -> bytes:
-    return _html_to_pdf(
-        render_to_string("workflow/letter_pdf.html", letter_context(snapshot, event=event))
-    )
+    with translation.override(settings.LANGUAGE_CODE):
+        html = render_to_string("workflow/letter_pdf.html", letter_context(snapshot, event=event))
+    return _html_to_pdf(html)
 
 
 def render_report_pdf(snapshot: dict[str, Any]) -> bytes:
-    return _html_to_pdf(render_to_string("workflow/report_pdf.html", letter_context(snapshot)))
+    with translation.override(settings.LANGUAGE_CODE):
+        html = render_to_string("workflow/report_pdf.html", letter_context(snapshot))
+    return _html_to_pdf(html)

@@ -42,6 +42,7 @@ def browser_page(live_server: Any, settings: Any, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     # The live server speaks plain HTTP: production's Secure cookies would be dropped.
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    settings.LANGUAGE_COOKIE_SECURE = False
     settings.ALLOW_DEMO_DATA = True
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:

@@ -4,10 +4,13 @@ visited is checked with axe-core (no serious or critical violation) and photogra
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from django.core.management import call_command
 
-from tests.browser.helpers import check, sign_in, sign_out
+from tests.browser.helpers import check, sign_in, sign_out, tab_to
 from workflow.models import LetterReferent, LetterState, MissionLetter
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -71,3 +74,35 @@ def test_discuss_agree_and_send_a_letter_to_the_council(browser_page):
     assert page.get_by_role("heading", name="Par établissement").is_visible()
     assert page.get_by_text("Lycée Carnot (0210015C)").is_visible()
     check(page, "09-tableau-de-bord")
+
+
+def _button_named(name: str) -> Callable[[dict[str, Any]], bool]:
+    """The language buttons read « Changer de langue : English » to a screen reader."""
+    return lambda f: f["tag"] == "button" and f["text"].split()[-1:] == [name]
+
+
+def test_the_language_selector_with_the_keyboard_alone(browser_page):
+    page = browser_page
+    call_command("load_demo")
+    sign_in(page, "principal")
+    assert page.locator("html").get_attribute("lang") == "fr"
+
+    tab_to(page, _button_named("English"))
+    with page.expect_navigation(url=f"{page.base_url}/"):  # set_language, back to this page
+        page.keyboard.press("Enter")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", name="Hello, Claire Martin").is_visible()
+    assert page.get_by_role("heading", name="To do").is_visible()
+    check(page, "10-to-do-english")
+    menu = page.get_by_role("navigation", name="Main menu")
+    menu.get_by_role("link", name="Mission letters").click()
+    page.wait_for_url(f"{page.base_url}/lettres/")
+    assert page.get_by_role("heading", name="Mission letters").is_visible()
+    check(page, "11-letters-english")
+
+    # The choice stays from page to page, and the way back is the same.
+    tab_to(page, _button_named("Français"))
+    with page.expect_navigation(url=f"{page.base_url}/lettres/"):
+        page.keyboard.press("Space")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.get_by_role("heading", name="Lettres de mission").is_visible()
