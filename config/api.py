@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
+from django.utils import translation
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
@@ -89,3 +91,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+def api_in_french(get_response: Any) -> Any:
+    """Middleware: the API answers in French whatever the client's Accept-Language
+    (DESIGN §7, ``detail`` is an explanation in French that outside clients show as
+    is). The pages are where English is offered. After ``LocaleMiddleware``."""
+
+    def middleware(request: Any) -> Any:
+        if request.path.startswith("/api/"):
+            translation.activate(settings.LANGUAGE_CODE)
+            request.LANGUAGE_CODE = settings.LANGUAGE_CODE
+        return get_response(request)
+
+    return middleware

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
-from governance.imp import recognition_amount
+from governance.imp import format_euros, recognition_amount
 from governance.models import (
     CatalogItem,
     CouncilKind,
@@ -268,6 +268,15 @@ class LetterReferent(models.Model):
     @property
     def amount(self) -> Decimal:
         return recognition_amount(self.imp_amount, self.decharge_hours)
+
+    @property
+    def recognition_label(self) -> str:
+        """« IMP de 1 250,00 € » or « décharge de 1,5 h par semaine », in the reader's
+        language."""
+        if self.imp_amount is not None:
+            return str(_("IMP de %(amount)s") % {"amount": format_euros(self.imp_amount)})
+        hours = format(Decimal(self.decharge_hours or 0).normalize(), "f")
+        return str(_("décharge de %(hours)s h par semaine") % {"hours": hours.replace(".", ",")})
 
 
 class LetterMission(models.Model):

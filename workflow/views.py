@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidde
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
@@ -384,7 +385,10 @@ def fire(request: HttpRequest, letter_id: int, name: str) -> HttpResponse:
     except ConditionsUnmet as exc:
         messages.error(request, " ".join(u.message for u in exc.unmet))
     except InvalidInput as exc:
-        details = "; ".join(f"{field} : {' '.join(errors)}" for field, errors in exc.errors.items())
+        details = "; ".join(
+            _("%(field)s : %(errors)s") % {"field": field, "errors": " ".join(errors)}
+            for field, errors in exc.errors.items()
+        )
         messages.error(request, _("Vérifiez le formulaire : %(errors)s") % {"errors": details})
     except WorkflowError as exc:
         messages.error(request, exc.detail)
@@ -485,8 +489,18 @@ def _dashboard(request: HttpRequest) -> Dashboard:
 def _table(dashboard: Dashboard) -> tuple[list[str], list[list[Any]]]:
     """The per-establishment table, as the exports write it."""
     states = list(LetterState)
-    header = ["UAI", "Établissement", *[str(s.label) for s in states], "Enveloppe (€)", "Enveloppe"]
-    labels = {"ok": "dans les bornes", "above": "au-dessus du maximum", "below": "sous le minimum"}
+    header = [
+        _("UAI"),
+        _("Établissement"),
+        *[str(s.label) for s in states],
+        _("Enveloppe (€)"),
+        _("Enveloppe"),
+    ]
+    labels = {
+        "ok": _("dans les bornes"),
+        "above": _("au-dessus du maximum"),
+        "below": _("sous le minimum"),
+    }
     rows = [
         [
             row.uai,
@@ -548,7 +562,7 @@ def dashboard_xlsx(request: HttpRequest) -> HttpResponse:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = "Établissements"
+    sheet.title = _("Établissements")
     sheet.append(header)
     for row in rows:
         sheet.append([float(cell) if isinstance(cell, Decimal) else cell for cell in row])
@@ -668,7 +682,13 @@ def meeting_opinions(request: HttpRequest, meeting_id: int) -> HttpResponse:
             messages.error(request, f"{exc.detail} {details}")
         else:
             messages.success(
-                request, _("Avis enregistrés pour %(count)s lettre(s).") % {"count": len(rows)}
+                request,
+                ngettext(
+                    "Avis enregistré pour %(count)s lettre.",
+                    "Avis enregistrés pour %(count)s lettres.",
+                    len(rows),
+                )
+                % {"count": len(rows)},
             )
             return redirect("meetings-page")
     fields = ("opinion", "votes_for", "votes_against", "abstentions", "not_voting", "remarks")

@@ -307,7 +307,7 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     shot(page, "avis-seance-cp")
     page.get_by_role("button", name="Enregistrer les avis").click()
     page.wait_for_url("**/seances/")
-    assert page.get_by_role("status").filter(has_text="Avis enregistrés pour 1 lettre").is_visible()
+    assert page.get_by_role("status").filter(has_text="Avis enregistré pour 1 lettre.").is_visible()
     # The opinion given, the letter goes on to the CA by itself: no click of the principal.
     assert _state(letter) == LetterState.BOARD
     opinion = Opinion.objects.get(letter=letter, council=CouncilKind.PEDAGOGICAL)

@@ -318,3 +318,15 @@ def test_the_letter_pdf_stays_french_when_asked_for_in_english(client):
     assert "Draft" not in text
     assert "annual review" not in text
     assert "Office" not in text
+
+
+@pytest.mark.django_db
+def test_the_api_answers_in_french_whatever_the_client_asks(client):
+    """DESIGN §7: ``detail`` is French for every outside client; English is the pages'."""
+    school = make_school("ApiFr")
+    client.force_login(school.principal)
+    answer = client.get("/api/v1/letters/999999/", HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 404
+    assert answer.json()["detail"] == "Lettre de mission introuvable."
+    page = client.get("/lettres/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Mission letters" in page  # the pages still follow the browser

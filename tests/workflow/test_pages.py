@@ -232,7 +232,7 @@ def test_a_meeting_records_the_opinions_of_its_agenda_in_one_go(client):
         },
         follow=True,
     )
-    assert "Avis enregistrés pour 2 lettre(s)." in response.content.decode()
+    assert "Avis enregistrés pour 2 lettres." in response.content.decode()
     for letter in (first, second):
         letter.refresh_from_db()
         assert letter.state == LetterState.BOARD
