@@ -106,3 +106,20 @@ def test_the_language_selector_with_the_keyboard_alone(browser_page):
         page.keyboard.press("Space")
     assert page.locator("html").get_attribute("lang") == "fr"
     assert page.get_by_role("heading", name="Lettres de mission").is_visible()
+
+
+def test_on_a_phone_the_header_folds_into_the_menu_dialog(browser_page):
+    """WCAG 1.4.10 (reflow): at 375 px the DSFR hides the header's tools; the « Menu »
+    button opens them, with the navigation, and signing out still works."""
+    page = browser_page
+    call_command("load_demo")
+    page.set_viewport_size({"width": 375, "height": 800})
+    sign_in(page, "principal")
+    assert not page.get_by_role("button", name="Se déconnecter").first.is_visible()
+    page.get_by_role("button", name="Menu").click()
+    dialog = page.locator("#modal-menu")
+    dialog.get_by_role("link", name="Séances des conseils").wait_for()
+    assert dialog.get_by_role("button", name="English").is_visible()
+    check(page, "12-menu-telephone")
+    dialog.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_url("**/connexion/")
