@@ -99,7 +99,7 @@ def api_in_french(get_response: Any) -> Any:
     is). The pages are where English is offered. After ``LocaleMiddleware``."""
 
     def middleware(request: Any) -> Any:
-        if request.path.startswith("/api/"):
+        if request.path_info.startswith("/api/"):
             translation.activate(settings.LANGUAGE_CODE)
             request.LANGUAGE_CODE = settings.LANGUAGE_CODE
         return get_response(request)

@@ -58,14 +58,19 @@ def format_euros(amount: Decimal) -> str:
 
 
 def _as_decimal(value: object, field: str) -> Decimal:
+    """A finite number, or the French error: ``NaN`` and ``Infinity`` parse as decimals
+    but are no amount (and would raise later, in a comparison)."""
     try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError) as exc:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        number = Decimal("NaN")
+    if not number.is_finite():
         raise ValidationError(
             _("%(field)s : « %(value)s » n'est pas un nombre."),
             code="not_a_number",
             params={"field": field, "value": value},
-        ) from exc
+        )
+    return number
 
 
 def validate_imp_amount(amount: object) -> None:

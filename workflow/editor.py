@@ -14,9 +14,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
-from governance.imp import IMP_RATES, RuleFinding, check_envelope, envelope_weight, format_euros
+from governance.imp import (
+    IMP_RATES,
+    QUARTER_RATE,
+    RuleFinding,
+    check_envelope,
+    envelope_weight,
+    format_euros,
+)
 from governance.models import CatalogHeading, CatalogItem, MissionPriority, User
 from workflow.models import MissionLetter, RecognitionMode
 
@@ -41,10 +49,14 @@ class FieldSource(Protocol):
 
     def getlist(self, key: str) -> list[Any]: ...
 
+    def __contains__(self, key: object) -> bool: ...
+
 
 @dataclass
 class ReferentRow:
-    """A teacher of the establishment, who may be named référent of the letter."""
+    """A teacher of the establishment, who may be named référent of the letter
+    (``former``: named by the letter but no longer a teacher there, shown so that the
+    principal decides, never dropped silently)."""
 
     user: User
     chosen: bool = False
@@ -52,12 +64,19 @@ class ReferentRow:
     imp_amount: str = ""
     decharge_hours: str = ""
     share: str = ""
-    error: bool = False
+    former: bool = False
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"referent-{self.user.pk}"
 
 
 @dataclass
 class MissionRow:
-    """A catalogue item (``item`` set) or a mission written freely (``key`` its row)."""
+    """A catalogue item (``item`` set) or a mission written freely (``key`` its row).
+    ``text`` is the letter's wording (a catalogue mission may have its own); ``order``
+    its place in the letter, kept so that an unchanged save changes nothing."""
 
     key: str
     item: CatalogItem | None = None
@@ -65,11 +84,18 @@ class MissionRow:
     text: str = ""
     priority: str = MissionPriority.SECONDARY
     referents: set[str] = field(default_factory=set)
-    error: bool = False
+    order: int | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def wording(self) -> str:
+        return self.text or (self.item.text if self.item else "")
 
 
 @dataclass
 class HeadingRows:
+    """A heading of the catalogue with its items, as the editor folds them."""
+
     heading: CatalogHeading
     rows: list[MissionRow]
 
@@ -80,10 +106,12 @@ class HeadingRows:
 
 @dataclass
 class IndicatorRow:
+    """An indicator of the letter, or an empty row to write one."""
+
     key: str
     text: str = ""
     target: str = ""
-    error: bool = False
+    errors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -136,8 +164,21 @@ def _amount(value: Decimal | None) -> str:
 
 
 def imp_choices() -> list[tuple[str, str]]:
-    """The IMP rates (arrêté du 27 avril 2015) a select offers, value and French label."""
-    return [(_amount(rate), format_euros(rate)) for rate in IMP_RATES]
+    """Every amount an IMP may take: the quarter shares (312,50 €) up to the envelope's
+    maximum, the five rates of the arrêté du 27 avril 2015 named."""
+    maximum: Decimal = settings.IMP_ENVELOPE_MAX
+    choices = []
+    amount = QUARTER_RATE
+    while amount <= maximum:
+        label = format_euros(amount)
+        if amount in IMP_RATES:
+            label = _("%(amount)s (taux %(rank)s)") % {
+                "amount": label,
+                "rank": IMP_RATES.index(amount) + 1,
+            }
+        choices.append((_amount(amount), label))
+        amount += QUARTER_RATE
+    return choices
 
 
 def _catalogue_rows(
@@ -166,25 +207,37 @@ def _blank_indicators(start: int) -> list[IndicatorRow]:
     return [IndicatorRow(key=f"indicator-{start + n}") for n in range(BLANK_ROWS)]
 
 
+def _people(letter: MissionLetter, teachers: Sequence[User]) -> list[tuple[User, bool]]:
+    """The teachers, then the letter's référents who are no longer teachers there."""
+    present = {teacher.pk for teacher in teachers}
+    former = [
+        r.user
+        for r in sorted(letter.referents.all(), key=lambda r: (r.order, r.pk))
+        if r.user_id not in present
+    ]
+    return [(user, False) for user in teachers] + [(user, True) for user in former]
+
+
 def state_from_letter(
     letter: MissionLetter, teachers: Sequence[User], headings: Sequence[CatalogHeading]
 ) -> EditorState:
     """The editor filled from the letter as stored (its content prefetched)."""
     named = {r.user_id: r for r in letter.referents.all()}
     referents = []
-    for teacher in teachers:
-        stored = named.get(teacher.pk)
+    for person, former in _people(letter, teachers):
+        stored = named.get(person.pk)
         if stored is None:
-            referents.append(ReferentRow(user=teacher))
+            referents.append(ReferentRow(user=person))
             continue
         referents.append(
             ReferentRow(
-                user=teacher,
+                user=person,
                 chosen=True,
                 mode=stored.mode,
                 imp_amount=_amount(stored.imp_amount),
                 decharge_hours=_amount(stored.decharge_hours),
                 share=stored.share,
+                former=former,
             )
         )
     by_item: dict[int, MissionRow] = {}
@@ -199,6 +252,7 @@ def state_from_letter(
                 text=mission.text,
                 priority=mission.priority,
                 referents=carried,
+                order=mission.order,
             )
         else:
             free.append(
@@ -208,6 +262,7 @@ def state_from_letter(
                     text=mission.text,
                     priority=mission.priority,
                     referents=carried,
+                    order=mission.order,
                 )
             )
     indicators = [
@@ -233,41 +288,56 @@ def state_from_letter(
 
 
 def _posted_keys(post: FieldSource, prefix: str) -> list[str]:
-    """``free-0``, ``free-1`` … as posted (hidden ``<prefix>-rows`` lists them)."""
-    return [key for key in post.getlist(f"{prefix}-rows") if key.startswith(f"{prefix}-")]
+    """``free-0``, ``free-1`` … as posted (hidden ``<prefix>-rows`` lists them), each
+    once."""
+    keys = [key for key in post.getlist(f"{prefix}-rows") if key.startswith(f"{prefix}-")]
+    return list(dict.fromkeys(keys))
+
+
+def _order(post: FieldSource, key: str) -> int | None:
+    try:
+        return int(post.get(f"{key}-order", ""))
+    except (TypeError, ValueError):
+        return None
 
 
 def state_from_post(
-    post: FieldSource, teachers: Sequence[User], headings: Sequence[CatalogHeading]
+    post: FieldSource,
+    letter: MissionLetter,
+    teachers: Sequence[User],
+    headings: Sequence[CatalogHeading],
 ) -> EditorState:
     """The editor as the person filled it in: shown again, unchanged, when the service
     refuses it, so nothing typed is lost."""
     referents = [
         ReferentRow(
-            user=teacher,
-            chosen=bool(post.get(f"referent-{teacher.pk}")),
-            mode=_text(post.get(f"referent-{teacher.pk}-mode", RecognitionMode.IMP)),
-            imp_amount=_text(post.get(f"referent-{teacher.pk}-imp", "")).strip(),
-            decharge_hours=_text(post.get(f"referent-{teacher.pk}-hours", ""))
-            .strip()
-            .replace(",", "."),
-            share=_text(post.get(f"referent-{teacher.pk}-share", "")),
+            user=person,
+            chosen=bool(post.get(f"referent-{person.pk}")),
+            mode=_text(post.get(f"referent-{person.pk}-mode", RecognitionMode.IMP)),
+            imp_amount=_text(post.get(f"referent-{person.pk}-imp", "")).strip(),
+            decharge_hours=_text(post.get(f"referent-{person.pk}-hours", "")).strip(),
+            share=_text(post.get(f"referent-{person.pk}-share", "")),
+            former=former,
         )
-        for teacher in teachers
+        for person, former in _people(letter, teachers)
     ]
+    held = {m.catalog_item_id for m in letter.missions.all()}
     by_item: dict[int, MissionRow] = {}
     for heading in headings:
         for item in heading.items.all():
             key = f"item-{item.pk}"
-            if not post.get(key):
+            if not item.is_active and item.pk not in held:
+                continue  # retired: only a letter that holds it keeps it
+            if not post.get(key) and item.pk not in held:
                 continue
             by_item[item.pk] = MissionRow(
                 key=key,
                 item=item,
-                chosen=True,
-                text=item.text,
+                chosen=bool(post.get(key)),
+                text=_text(post.get(f"{key}-text", "")).strip(),
                 priority=_text(post.get(f"{key}-priority", item.priority_hint)),
                 referents=set(post.getlist(f"{key}-referents")),
+                order=_order(post, key),
             )
     free = []
     for key in _posted_keys(post, "free"):
@@ -279,6 +349,7 @@ def state_from_post(
                 text=text,
                 priority=_text(post.get(f"{key}-priority", MissionPriority.SECONDARY)),
                 referents=set(post.getlist(f"{key}-referents")),
+                order=_order(post, key),
             )
         )
     if not any(not row.text for row in free):
@@ -294,7 +365,8 @@ def state_from_post(
     if not any(not row.text and not row.target for row in indicators):
         indicators += _blank_indicators(len(indicators))
     return EditorState(
-        fields={name: _text(post.get(name, "")) for name in SIMPLE_FIELDS},
+        # Only what was posted: a field the form did not send is left as it is.
+        fields={name: _text(post.get(name)) for name in SIMPLE_FIELDS if name in post},
         means=set(post.getlist("means")),
         referents=referents,
         headings=_catalogue_rows(headings, by_item),
@@ -307,7 +379,9 @@ def changes_from_state(state: EditorState) -> tuple[dict[str, Any], dict[str, st
     """``update_letter``'s changes, and for each of the service's error prefixes
     (``referents[0]``, ``missions[3]`` …) the row key it came from, so an error lands
     on its row."""
-    changes: dict[str, Any] = {name: state.fields[name] for name in SIMPLE_FIELDS}
+    changes: dict[str, Any] = {
+        name: state.fields[name] for name in SIMPLE_FIELDS if name in state.fields
+    }
     changes["means"] = sorted(state.means)
     origins: dict[str, str] = {}
     referents: list[dict[str, Any]] = []
@@ -321,19 +395,24 @@ def changes_from_state(state: EditorState) -> tuple[dict[str, Any], dict[str, st
                 # Only the chosen mode's amount: a stale figure in the other field is
                 # not an error the person should have to clear.
                 "imp_amount": referent.imp_amount if imp else None,
-                "decharge_hours": None if imp else referent.decharge_hours,
+                "decharge_hours": None if imp else referent.decharge_hours.replace(",", "."),
                 "share": referent.share,
             }
         )
     changes["referents"] = referents
     missions: list[dict[str, Any]] = []
-    chosen_items = [row for heading in state.headings for row in heading.rows if row.chosen]
-    for row in chosen_items + [row for row in state.free_missions if row.chosen]:
+    chosen = [row for heading in state.headings for row in heading.rows if row.chosen]
+    chosen += [row for row in state.free_missions if row.chosen]
+    # The letter's own order first (an unchanged save must change nothing), new rows
+    # after, in the page's order.
+    chosen.sort(key=lambda row: (row.order is None, row.order or 0))
+    for row in chosen:
         origins[f"missions[{len(missions)}]"] = row.key
+        own_text = row.item is None or bool(row.text and row.text != row.item.text)
         missions.append(
             {
                 "catalog_item": row.item.pk if row.item else None,
-                "text": "" if row.item else row.text,
+                "text": row.text if own_text else "",
                 "priority": row.priority,
                 "referents": sorted(row.referents),
             }
@@ -349,18 +428,24 @@ def changes_from_state(state: EditorState) -> tuple[dict[str, Any], dict[str, st
     return changes, origins
 
 
-def mark_errors(state: EditorState, errors: Mapping[str, Any], origins: Mapping[str, str]) -> None:
-    """Flag the rows the service's errors point at, for the page to show them."""
-    keys = {origins[name.split(".")[0]] for name in errors if name.split(".")[0] in origins}
-    for referent in state.referents:
-        referent.error = f"referent-{referent.user.pk}" in keys
-    for heading in state.headings:
-        for row in heading.rows:
-            row.error = row.key in keys
-    for row in state.free_missions:
-        row.error = row.key in keys
-    for indicator in state.indicators:
-        indicator.error = indicator.key in keys
+def mark_errors(
+    state: EditorState, errors: Mapping[str, list[str]], origins: Mapping[str, str]
+) -> None:
+    """Put the service's messages on the rows they point at, for the page to show each
+    beside its row."""
+    by_key: dict[str, list[str]] = {}
+    for name, messages in errors.items():
+        origin = origins.get(name.split(".")[0])
+        if origin:
+            by_key.setdefault(origin, []).extend(messages)
+    rows: list[ReferentRow | MissionRow | IndicatorRow] = [
+        *state.referents,
+        *(row for heading in state.headings for row in heading.rows),
+        *state.free_missions,
+        *state.indicators,
+    ]
+    for row in rows:
+        row.errors = by_key.get(row.key, [])
 
 
 def error_labels(
@@ -371,12 +456,13 @@ def error_labels(
         f"referent-{row.user.pk}": row.user.get_full_name() or row.user.username
         for row in state.referents
     }
-    missions = {
-        row.key: row.text or (row.item.text if row.item else "")
-        for heading in state.headings
-        for row in heading.rows
-    } | {row.key: row.text for row in state.free_missions}
-    indicators = {row.key: row.text for row in state.indicators}
+    missions = {row.key: row.wording for heading in state.headings for row in heading.rows} | {
+        row.key: row.text for row in state.free_missions
+    }
+    indicators = {
+        row.key: row.text or _("n° %(number)s") % {"number": n + 1}
+        for n, row in enumerate(state.indicators)
+    }
     field_labels = {
         "period_kind": _("Période"),
         "period_start": _("Début de la période"),

@@ -405,6 +405,7 @@ def _replace_missions(letter: MissionLetter, rows: Any, errors: dict[str, list[s
         [_as_id(r.get("catalog_item")) for r in rows if isinstance(r, dict)]
     )
     prepared = []
+    seen_items: set[int] = set()
     for index, row in enumerate(rows):
         prefix = f"missions[{index}]"
         if not isinstance(row, dict):
@@ -417,6 +418,13 @@ def _replace_missions(letter: MissionLetter, rows: Any, errors: dict[str, list[s
                 _("Mission du catalogue inconnue.")
             )
             continue
+        if item is not None and item.pk in seen_items:
+            errors.setdefault(f"{prefix}.catalog_item", []).append(
+                _("Cette mission du catalogue figure deux fois.")
+            )
+            continue
+        if item is not None:
+            seen_items.add(item.pk)
         text = str(row.get("text") or (item.text if item else "")).strip()
         if not text:
             errors.setdefault(f"{prefix}.text", []).append(

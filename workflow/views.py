@@ -248,8 +248,16 @@ def letter_new(request: HttpRequest) -> HttpResponse:
             None,
         )
         year = next((y for y in years if str(y.pk) == request.POST.get("annee")), None)
+        existing = (
+            MissionLetter.objects.filter(establishment=establishment, school_year=year)
+            .exclude(state=LetterState.WITHDRAWN)
+            .first()
+        )
         if establishment is None or year is None:
             messages.error(request, _("Choisissez l'établissement et l'année scolaire."))
+        elif existing is not None:  # a second click, or a colleague's draft
+            messages.info(request, _("Une lettre existe déjà pour cette année : la voici."))
+            return redirect("letter-page", letter_id=existing.pk)
         else:
             try:
                 letter = create_letter(user=user, establishment=establishment, school_year=year)
@@ -294,18 +302,24 @@ def _teachers(letter: MissionLetter) -> list[User]:
 def _editor_page(
     request: HttpRequest, letter: MissionLetter, state: EditorState, errors: list[str]
 ) -> HttpResponse:
+    # The version the person started from, kept across refusals: a save after « la
+    # lettre est passée à la version N » must not overwrite that version blindly.
+    base_version = request.POST.get("base_version") or letter.version
+    choices = imp_choices()
     return render(
         request,
         "workflow/letter_edit.html",
         {
             "letter": letter,
+            "base_version": base_version,
             "state": state,
             "errors": errors,
             "envelope": check_state_envelope(
                 state,
                 envelope_amounts(letter.establishment, letter.school_year, excluding=letter),
             ),
-            "imp_choices": imp_choices(),
+            "imp_choices": choices,
+            "imp_values": {value for value, _label in choices},
             "modes": RecognitionMode.choices,
             "priorities": MissionPriority.choices,
             "period_kinds": PeriodKind.choices,
@@ -332,7 +346,7 @@ def letter_edit(request: HttpRequest, letter_id: int) -> HttpResponse:
     teachers, headings = _teachers(letter), catalogue_headings()
     if request.method != "POST":
         return _editor_page(request, letter, state_from_letter(letter, teachers, headings), [])
-    state = state_from_post(request.POST, teachers, headings)
+    state = state_from_post(request.POST, letter, teachers, headings)
     if request.POST.get("action") == "verifier":  # the envelope check, without JavaScript
         return _editor_page(request, letter, state, [])
     changes, origins = changes_from_state(state)
@@ -356,7 +370,7 @@ def letter_edit(request: HttpRequest, letter_id: int) -> HttpResponse:
 def letter_envelope(request: HttpRequest, letter_id: int) -> HttpResponse:
     """The envelope as edited, for the editor to show live (htmx); saves nothing."""
     _user, letter = _editable_letter(request, letter_id)
-    state = state_from_post(request.POST, _teachers(letter), catalogue_headings())
+    state = state_from_post(request.POST, letter, _teachers(letter), catalogue_headings())
     envelope = check_state_envelope(
         state, envelope_amounts(letter.establishment, letter.school_year, excluding=letter)
     )

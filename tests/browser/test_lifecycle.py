@@ -121,7 +121,7 @@ def _principal_drafts_the_letter(page: Any, school_year: SchoolYear) -> MissionL
     for n, (text, target) in enumerate(
         [(INDICATORS["sessions"], "6 par an"), (INDICATORS["pix"], "90 %")]
     ):
-        page.get_by_label(f"Indicateur n° {n + 1}", exact=True).fill(text)
+        page.get_by_role("textbox", name=f"Indicateur n° {n + 1}", exact=True).fill(text)
         page.locator(f"#indicator-{n}-target").fill(target)
     _tick(page, "means-office")
     _tick(page, "means-phone")
@@ -141,6 +141,7 @@ def _principal_drafts_the_letter(page: Any, school_year: SchoolYear) -> MissionL
     check(page, "lifecycle-00b-editeur-refus")
 
     page.locator(f"#referent-{karim.pk}-hours").fill("1")
+    page.keyboard.press("Tab")  # leaving the field recomputes the envelope
     live.get_by_text("Cette lettre : 2\u202f500,00").wait_for()
     assert live.get_by_text("Dans l'enveloppe.").is_visible()
     check(page, "lifecycle-00c-editeur")

@@ -879,3 +879,23 @@ def test_envelope_counts_one_establishment_and_year(world: World):
     assert sum(envelope_amounts(school.establishment, school.year)) == Decimal("2500.00")
     assert envelope_amounts(school.establishment, school.next_year) == []
     assert envelope_amounts(world.other.establishment, school.year) == []
+
+
+def test_a_catalogue_mission_appears_once_in_a_letter():
+    """Twice the same item would be one checkbox in the editor: refused, nothing saved."""
+    school = make_school("TwiceItem")
+    letter = make_letter(school)
+    item = CatalogItem.objects.filter(outside_scope=False).order_by("id").first()
+    with pytest.raises(InvalidInput) as refused:
+        update_letter(
+            letter_id=letter.pk,
+            user=school.principal,
+            changes={
+                "missions": [
+                    {"catalog_item": item.pk, "priority": "principal"},
+                    {"catalog_item": item.pk, "priority": "secondary", "text": "Autrement dit"},
+                ]
+            },
+        )
+    assert "missions[1].catalog_item" in refused.value.errors
+    assert letter.missions.count() == 3

@@ -9,11 +9,11 @@ import re
 import pytest
 from django.utils.html import escape
 
-from governance.models import CatalogItem
+from governance.models import CatalogItem, Role, RoleAssignment
 from tests.factories import advance, make_letter, make_school
 from tests.html_forms import form_fields
 from workflow.models import LetterState, MissionLetter
-from workflow.services import create_letter, fire_transition
+from workflow.services import create_letter, fire_transition, update_letter
 from workflow.snapshot import content_sha256
 
 pytestmark = pytest.mark.django_db
@@ -124,8 +124,10 @@ def test_a_refused_edit_comes_back_as_typed_with_the_error_on_its_row(client):
     assert escape("Référent Sophie Durand : Le montant d'IMP 1") in page
     assert "Texte saisi à ne pas perdre" in page
     assert "Un indicateur ajouté" in page
-    assert f'id="referent-{r1.pk}-bloc"' in page
-    assert "fr-background-contrast--error" in page
+    # The message stands on Sophie's own row, which is marked invalid.
+    assert f'fr-background-contrast--error" id="referent-{r1.pk}-bloc"' in page
+    assert f'aria-describedby="referent-{r1.pk}-erreur"' in page
+    assert page.count("fr-background-contrast--error") == 1
     letter.refresh_from_db()
     assert content_sha256(letter) == before  # nothing saved
 
@@ -241,3 +243,114 @@ def test_the_signature_shows_the_pdf_it_signs_framed_by_the_application_only(cli
     other = client.get(f"/lettres/{letter.pk}/")
     assert other["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in other["Content-Security-Policy"]
+
+
+def _roundtrip(client, school, letter):
+    """Open the editor and save it untouched; the letter's hash before and after."""
+    before = content_sha256(MissionLetter.objects.get(pk=letter.pk))
+    fields = form_fields(_editor(client, school.principal, letter), "editeur")
+    response = client.post(f"/lettres/{letter.pk}/modifier/", fields)
+    return before, content_sha256(MissionLetter.objects.get(pk=letter.pk)), response
+
+
+def test_an_unchanged_save_keeps_what_the_api_may_write(client):
+    """Letters the API may hold and the editor must keep as they are: a catalogue
+    mission in its own words, a shared IMP of ¾ (937,50 €), a free mission before the
+    catalogue ones."""
+    school = make_school("Keep")
+    letter = _draft(school)
+    pix, ent = CatalogItem.objects.filter(outside_scope=False).order_by("id")[:2]
+    r1, r2 = school.referent1.username, school.referent2.username
+    update_letter(
+        letter_id=letter.pk,
+        user=school.principal,
+        changes={
+            "referents": [
+                {"user": r1, "mode": "imp", "imp_amount": "937.50"},
+                {"user": r2, "mode": "decharge", "decharge_hours": "1.25"},
+            ],
+            "missions": [
+                {"text": "Animer le club robotique", "priority": "secondary", "referents": [r2]},
+                {"catalog_item": ent.pk, "priority": "principal", "referents": [r1]},
+                {
+                    "catalog_item": pix.pk,
+                    "text": "Impulser les pratiques numériques en lycée professionnel",
+                    "priority": "principal",
+                    "referents": [r1, r2],
+                },
+            ],
+        },
+    )
+    fire_transition(letter_id=letter.pk, name="open_concertation", user=school.principal)
+    before, after, response = _roundtrip(client, school, letter)
+    assert response.status_code == 302
+    assert after == before
+    assert MissionLetter.objects.get(pk=letter.pk).version == 1
+
+
+def test_a_referent_who_left_the_school_is_shown_not_dropped(client):
+    school = make_school("Left")
+    letter = make_letter(school)
+    RoleAssignment.objects.filter(user=school.referent2, role=Role.TEACHER).delete()
+    page = _editor(client, school.principal, letter)
+    assert "N&#x27;est plus enseignant(e)" in page or "N'est plus enseignant(e)" in page
+    before, after, response = _roundtrip(client, school, letter)
+    assert response.status_code == 200  # the service refuses: the principal decides
+    assert "n&#x27;est pas enseignant de l&#x27;établissement" in response.content.decode()
+    assert after == before
+    fields = form_fields(_editor(client, school.principal, letter), "editeur")
+    del fields[f"referent-{school.referent2.pk}"]
+    for name in [k for k in fields if k.endswith("-referents")]:
+        fields[name] = [u for u in fields[name] if u != school.referent2.username]
+    assert client.post(f"/lettres/{letter.pk}/modifier/", fields).status_code == 302
+    assert not letter.referents.filter(user=school.referent2).exists()
+
+
+def test_a_save_refused_as_stale_does_not_arm_an_overwrite(client):
+    school = make_school("Stale2")
+    letter = make_letter(school)
+    fire_transition(letter_id=letter.pk, name="open_concertation", user=school.principal)
+    fields = form_fields(_editor(client, school.principal, letter), "editeur")
+    update_letter(  # a colleague saves first: version 2
+        letter_id=letter.pk, user=school.deputy, changes={"qualification": "Le sien"}
+    )
+    fields["qualification"] = ["Le mien"]
+    first = client.post(f"/lettres/{letter.pk}/modifier/", fields).content.decode()
+    assert "rechargez-la" in first
+    again = form_fields(first, "editeur")
+    assert again["base_version"] == ["1"]  # still the version the person started from
+    assert "rechargez-la" in client.post(f"/lettres/{letter.pk}/modifier/", again).content.decode()
+    assert MissionLetter.objects.get(pk=letter.pk).qualification == "Le sien"
+
+
+@pytest.mark.parametrize("hours", ["NaN", "Infinity", "sNaN", "douze"])
+def test_hours_that_are_no_number_are_an_error_not_a_crash(client, hours):
+    school = make_school(f"Hours{hours}")
+    letter = make_letter(school)
+    fields = form_fields(_editor(client, school.principal, letter), "editeur")
+    fields[f"referent-{school.referent2.pk}-hours"] = [hours]
+    response = client.post(f"/lettres/{letter.pk}/modifier/", fields)
+    assert response.status_code == 200
+    assert "n&#x27;est pas un nombre" in response.content.decode()
+    envelope = client.post(f"/lettres/{letter.pk}/modifier/enveloppe/", fields)
+    assert envelope.status_code == 200
+
+
+def test_a_second_click_on_create_opens_the_draft_already_made(client):
+    school = make_school("Twice")
+    client.force_login(school.principal)
+    form = {"etablissement": school.establishment.pk, "annee": school.next_year.pk}
+    client.post("/lettres/nouvelle/", form)
+    response = client.post("/lettres/nouvelle/", form)
+    letter = MissionLetter.objects.get(establishment=school.establishment)
+    assert response["Location"] == f"/lettres/{letter.pk}/"
+
+
+def test_enter_in_a_field_saves_rather_than_recalculates(client):
+    """A browser submits with the form's first submit button: « Enregistrer »."""
+    school = make_school("Enter")
+    page = _editor(client, school.principal, make_letter(school))
+    form = page[page.index('id="editeur"') :]
+    first_button = form[form.index("<button") : form.index("</button>")]
+    assert 'name="action"' not in first_button
+    assert "Enregistrer" in first_button
