@@ -885,7 +885,7 @@ def test_a_catalogue_mission_appears_once_in_a_letter():
     """Twice the same item would be one checkbox in the editor: refused, nothing saved."""
     school = make_school("TwiceItem")
     letter = make_letter(school)
-    item = CatalogItem.objects.filter(outside_scope=False).order_by("id").first()
+    item = CatalogItem.objects.filter(outside_scope=False).order_by("id")[0]
     with pytest.raises(InvalidInput) as refused:
         update_letter(
             letter_id=letter.pk,
