@@ -4,7 +4,7 @@ a letter carries, the transitions a person may fire now."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -62,6 +62,22 @@ def people_with_role(letter: MissionLetter, role: Role) -> list[User]:
         else RoleAssignment.objects.filter(role=role, establishment_id=letter.establishment_id)
     )
     return [a.user for a in assignments.select_related("user")]
+
+
+def people_by_role(
+    establishment_ids: Iterable[int], roles: Iterable[str]
+) -> dict[tuple[int, str], list[User]]:
+    """``people_with_role`` for many establishments at once, in one query:
+    (establishment id, role) → the people holding it."""
+    found: dict[tuple[int, str], list[User]] = {}
+    for assignment in (
+        RoleAssignment.objects.filter(establishment_id__in=establishment_ids, role__in=roles)
+        .select_related("user")
+        .order_by("pk")
+    ):
+        assert assignment.establishment_id is not None
+        found.setdefault((assignment.establishment_id, assignment.role), []).append(assignment.user)
+    return found
 
 
 def get_visible_letter(user: User, letter_id: int) -> MissionLetter:
