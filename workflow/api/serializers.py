@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -131,20 +132,34 @@ class LetterSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    # One child serializer of each kind per request, not one per letter: building a
+    # serializer deep-copies its fields, which was most of a page of 50 letters' time.
+    @cached_property
+    def _referent(self) -> ReferentSerializer:
+        return ReferentSerializer()
+
+    @cached_property
+    def _mission(self) -> MissionSerializer:
+        return MissionSerializer()
+
+    @cached_property
+    def _indicator(self) -> IndicatorSerializer:
+        return IndicatorSerializer()
+
     @extend_schema_field(ReferentSerializer(many=True))
     def get_referents(self, letter: MissionLetter) -> list[Any]:
         rows = sorted(letter.referents.all(), key=lambda r: (r.order, r.pk))
-        return list(ReferentSerializer(rows, many=True).data)
+        return [self._referent.to_representation(row) for row in rows]
 
     @extend_schema_field(MissionSerializer(many=True))
     def get_missions(self, letter: MissionLetter) -> list[Any]:
         rows = sorted(letter.missions.all(), key=lambda m: (m.order, m.pk))
-        return list(MissionSerializer(rows, many=True).data)
+        return [self._mission.to_representation(row) for row in rows]
 
     @extend_schema_field(IndicatorSerializer(many=True))
     def get_indicators(self, letter: MissionLetter) -> list[Any]:
         rows = sorted(letter.indicators.all(), key=lambda i: (i.order, i.pk))
-        return list(IndicatorSerializer(rows, many=True).data)
+        return [self._indicator.to_representation(row) for row in rows]
 
     @extend_schema_field(WarningSerializer(many=True))
     def get_warnings(self, letter: MissionLetter) -> list[dict[str, str]]:
