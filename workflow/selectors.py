@@ -140,20 +140,21 @@ def envelopes_for(letters: Sequence[MissionLetter]) -> dict[tuple[int, int], lis
     result: dict[tuple[int, int], list[Decimal]] = {pair: [] for pair in pairs}
     if not pairs:
         return result
-    wanted = Q()
-    for establishment_id, school_year_id in pairs:
-        wanted |= Q(
-            letter__establishment_id=establishment_id, letter__school_year_id=school_year_id
-        )
+    # Establishments × years, then the pairs in Python: one OR per pair made a query
+    # that took longer to compile than to run.
     rows = (
-        LetterReferent.objects.filter(wanted)
+        LetterReferent.objects.filter(
+            letter__establishment_id__in={e for e, _y in pairs},
+            letter__school_year_id__in={y for _e, y in pairs},
+        )
         .exclude(letter__state=LetterState.WITHDRAWN)
         .values_list(
             "letter__establishment_id", "letter__school_year_id", "imp_amount", "decharge_hours"
         )
     )
     for establishment_id, school_year_id, imp, hours in rows:
-        result[(establishment_id, school_year_id)].append(envelope_weight(imp, hours))
+        if (establishment_id, school_year_id) in result:
+            result[(establishment_id, school_year_id)].append(envelope_weight(imp, hours))
     return result
 
 

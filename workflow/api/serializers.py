@@ -96,7 +96,7 @@ class LetterSerializer(serializers.ModelSerializer):
     establishment = serializers.CharField(source="establishment.uai", read_only=True)
     school_year = serializers.CharField(source="school_year.code", read_only=True)
     state = serializers.ChoiceField(choices=LetterState.choices, read_only=True)
-    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    state_label = serializers.SerializerMethodField()
     referents = serializers.SerializerMethodField()
     missions = serializers.SerializerMethodField()
     indicators = serializers.SerializerMethodField()
@@ -170,6 +170,11 @@ class LetterSerializer(serializers.ModelSerializer):
         return [
             {"code": w.code, "detail": w.message} for w in letter_warnings(letter, envelope=amounts)
         ]
+
+    def get_state_label(self, letter: MissionLetter) -> str:
+        # Not get_state_display(): it rebuilds a dict of every (lazy) choice per call,
+        # a sixth of the time of a page of 50 letters.
+        return str(LetterState(letter.state).label)
 
     def get_snapshot_sha256(self, letter: MissionLetter) -> str:
         return content_sha256(letter)
