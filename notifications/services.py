@@ -9,7 +9,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from smtplib import SMTPException
 
 from django.conf import settings
@@ -51,7 +51,7 @@ from workflow.models import (
     archive_upload_to,
 )
 from workflow.pdf import render_letter_pdf
-from workflow.selectors import people_by_role
+from workflow.selectors import role_holders
 from workflow.services import fire_transition
 
 logger = logging.getLogger(__name__)
@@ -366,22 +366,26 @@ class SweepFacts:
 
     state: str
     referents: dict[int, list[LetterReferent]]
-    people: dict[tuple[int, str], list[User]]  # (establishment, role) → people
+    people: dict[tuple[int, str], list[int]]  # (establishment, role) → user ids
     signatures: dict[int, list[Signature]]
     entered: dict[int, dt.datetime]  # when each letter last entered the state
     shared: dict[int, dt.datetime]  # when its current version was last shared
     waiting_agenda: dict[int, dt.datetime]  # latest agenda meeting without its opinion
     council_meetings: dict[int, list[dt.datetime]]  # establishment → its council's meetings
     reminded: set[str]
+    users: dict[int, User] = field(default_factory=dict)  # loaded only to be reminded
 
     @classmethod
-    def load(cls, state: str, letters: list[MissionLetter]) -> SweepFacts:
+    def load(cls, state: str, letters: list[MissionLetter], anchors: set[str]) -> SweepFacts:
+        """``anchors``: what the state's policies count from; only those are read."""
         ids = [letter.pk for letter in letters]
         establishments = {letter.establishment_id for letter in letters}
         referents: dict[int, list[LetterReferent]] = {}
-        for referent in LetterReferent.objects.filter(letter_id__in=ids).select_related("user"):
+        for referent in LetterReferent.objects.filter(letter_id__in=ids).only(
+            "letter_id", "user_id", "agreed_version", "order"
+        ):
             referents.setdefault(referent.letter_id, []).append(referent)
-        people = people_by_role(
+        people = role_holders(
             establishments, [Role.PRINCIPAL, Role.CP_SECRETARY, Role.CA_SECRETARY]
         )
         signatures: dict[int, list[Signature]] = {}
@@ -389,19 +393,26 @@ class SweepFacts:
             for signature in Signature.objects.filter(letter_id__in=ids):
                 signatures.setdefault(signature.letter_id, []).append(signature)
         events = AuditEvent.objects.filter(letter_id__in=ids)
-        entered = _latest(
-            events.filter(to_state=state)
-            .exclude(from_state=state)
-            .values_list("letter_id", "sequence", "created_at")
-        )
-        shared = _latest(
-            events.filter(action__in=VERSION_ACTIONS).values_list(
-                "letter_id", "sequence", "created_at"
+        entered: dict[int, dt.datetime] = {}
+        if anchors & {Anchor.STATE_ENTERED, Anchor.MEETING}:
+            entered = _latest(
+                events.filter(to_state=state)
+                .exclude(from_state=state)
+                .values_list("letter_id", "sequence", "created_at")
             )
-        )
+        shared: dict[int, dt.datetime] = {}
+        if Anchor.VERSION_SHARED in anchors:
+            shared = _latest(
+                events.filter(action__in=VERSION_ACTIONS).values_list(
+                    "letter_id", "sequence", "created_at"
+                )
+            )
         waiting_agenda: dict[int, dt.datetime] = {}
         council_meetings: dict[int, list[dt.datetime]] = {}
-        if state in (LetterState.PEDAGOGICAL_COUNCIL, LetterState.BOARD):
+        if Anchor.MEETING in anchors and state in (
+            LetterState.PEDAGOGICAL_COUNCIL,
+            LetterState.BOARD,
+        ):
             council = _council_kind(state)
             given = set(Opinion.objects.filter(letter_id__in=ids).values_list("letter", "meeting"))
             for letter_id, meeting_id, starts_at in AgendaItem.objects.filter(
@@ -430,19 +441,24 @@ class SweepFacts:
             reminded,
         )
 
-    def with_role(self, letter: MissionLetter, role: str) -> list[User]:
+    def with_role(self, letter: MissionLetter, role: str) -> list[int]:
         return self.people.get((letter.establishment_id, role), [])
+
+    def user(self, user_id: int) -> User:
+        if user_id not in self.users:
+            self.users[user_id] = User.objects.get(pk=user_id)
+        return self.users[user_id]
 
 
 def _council_kind(state: str) -> str:
     return "pedagogical" if state == LetterState.PEDAGOGICAL_COUNCIL else "board"
 
 
-def awaited_people(letter: MissionLetter, facts: SweepFacts) -> list[User]:
-    """Whose action the letter waits for, in its current state."""
+def awaited_people(letter: MissionLetter, facts: SweepFacts) -> list[int]:
+    """Whose action the letter waits for, in its current state (their user ids)."""
     referents = sorted(facts.referents.get(letter.pk, []), key=lambda r: (r.order, r.pk))
     if letter.state == LetterState.CONCERTATION:
-        return [r.user for r in referents if r.agreed_version != letter.version]
+        return [r.user_id for r in referents if r.agreed_version != letter.version]
     if letter.state in (LetterState.PEDAGOGICAL_COUNCIL, LetterState.BOARD):
         role = (
             Role.CP_SECRETARY
@@ -453,12 +469,12 @@ def awaited_people(letter: MissionLetter, facts: SweepFacts) -> list[User]:
     if letter.state == LetterState.SIGNATURE:
         signatures = [s for s in facts.signatures.get(letter.pk, []) if s.version == letter.version]
         signed = {s.signer_id for s in signatures}
-        people = [r.user for r in referents if r.user_id not in signed]
+        people = [r.user_id for r in referents if r.user_id not in signed]
         if not any(s.quality != SignatureQuality.REFERENT for s in signatures):
             people = facts.with_role(letter, Role.PRINCIPAL) + people
         return people
     if letter.state == LetterState.REPORT_DUE:
-        return [r.user for r in referents]
+        return [r.user_id for r in referents]
     if letter.state == LetterState.REPORT_SUBMITTED:
         return facts.with_role(letter, Role.PRINCIPAL)
     return []
@@ -530,7 +546,8 @@ def plan_reminders(today: dt.date | None = None) -> PlanResult:
             .order_by("pk")
         )
         for chunk in _chunks(letters, SWEEP_CHUNK):
-            facts = SweepFacts.load(state, chunk)
+            anchors = {policy.anchor for policy in state_policies}
+            facts = SweepFacts.load(state, chunk, anchors)
             for policy in state_policies:
                 for letter in chunk:
                     if calendar.is_quiet(today, letter.establishment.academy.holiday_zone):
@@ -560,11 +577,12 @@ def _remind(
         awaited if policy.audience == Audience.AWAITED else facts.with_role(letter, Role.PRINCIPAL)
     )
     created = 0
-    for person in people:
-        key = f"reminder:{policy.code}:{letter.pk}:{anchor.isoformat()}:{number}:{person.pk}"
+    for person_id in people:
+        key = f"reminder:{policy.code}:{letter.pk}:{anchor.isoformat()}:{number}:{person_id}"
         if key in facts.reminded:
             continue
         facts.reminded.add(key)
+        person = facts.user(person_id)
         try:
             with transaction.atomic():
                 email = queue_email(

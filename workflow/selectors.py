@@ -81,19 +81,18 @@ def people_with_role(letter: MissionLetter, role: Role) -> list[User]:
     return [a.user for a in assignments.select_related("user")]
 
 
-def people_by_role(
+def role_holders(
     establishment_ids: Iterable[int], roles: Iterable[str]
-) -> dict[tuple[int, str], list[User]]:
-    """``people_with_role`` for many establishments at once, in one query:
-    (establishment id, role) → the people holding it."""
-    found: dict[tuple[int, str], list[User]] = {}
-    for assignment in (
+) -> dict[tuple[int, str], list[int]]:
+    """Who holds ``roles`` in many establishments at once, in one query and without
+    loading the people: (establishment id, role) → their user ids."""
+    found: dict[tuple[int, str], list[int]] = {}
+    for establishment_id, role, user_id in (
         RoleAssignment.objects.filter(establishment_id__in=establishment_ids, role__in=roles)
-        .select_related("user")
         .order_by("pk")
+        .values_list("establishment_id", "role", "user_id")
     ):
-        assert assignment.establishment_id is not None
-        found.setdefault((assignment.establishment_id, assignment.role), []).append(assignment.user)
+        found.setdefault((establishment_id, role), []).append(user_id)
     return found
 
 
