@@ -283,7 +283,7 @@ class Generator:
         )
         self.summary.establishments += len(establishments)
         people: list[dict[str, User]] = []
-        users = []
+        users: list[User] = []
         for establishment in establishments:
             staff = {
                 key: self._user(
@@ -707,14 +707,13 @@ class Generator:
                 ],
                 "results": [{"indicator": i.text, "result": "Atteint"} for i in plan.indicators],
             }
-            referent = plan.referents[0].user
             self._event(
                 plan,
                 moment,
                 "submit_report",
                 S.REPORT_DUE,
                 S.REPORT_SUBMITTED,
-                referent,
+                plan.referents[0].user,
                 "referent",
                 {},
             )

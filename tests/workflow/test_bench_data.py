@@ -94,7 +94,9 @@ def test_rows_match_each_letters_state(generated):
         if reached >= PATH.index(LetterState.REPORT_DUE):
             report = YearEndReport.objects.get(letter=letter)
             assert report.outcomes.count() == letter.missions.count()
-            assert (report.submitted_at is not None) == (reached > PATH.index("report_due"))
+            assert (report.submitted_at is not None) == (
+                reached > PATH.index(LetterState.REPORT_DUE)
+            )
         if 0 <= reached < PATH.index(LetterState.REPORT_DUE):
             assert not YearEndReport.objects.filter(letter=letter).exists()
         if letter.state == LetterState.DRAFT:
