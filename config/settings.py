@@ -334,6 +334,9 @@ DECHARGE_HOUR_RATE = Decimal(env.str("DECHARGE_HOUR_RATE", default="1250.00"))
 
 # Demo accounts have a known password: never load them outside a development set-up.
 ALLOW_DEMO_DATA = env.bool("ALLOW_DEMO_DATA", default=DEBUG)
+# The benchmark's generated data set (bench_data): thousands of accounts whose password
+# is "bench". Never on by default, not even in development.
+ALLOW_BENCH_DATA = env.bool("ALLOW_BENCH_DATA", default=False)
 
 # The embedded default keeps its files under VAR_DIR: make the folders it uses.
 if not env.str("DATABASE_URL", default=""):

@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from smtplib import SMTPException
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from governance.models import Meeting, Role, RoleAssignment, User
@@ -35,11 +36,13 @@ from notifications.models import (
 from notifications.schedule import QuietCalendar, latest_due_occurrence
 from workflow.errors import WorkflowError
 from workflow.models import (
+    AgendaItem,
     Archive,
     AuditEvent,
     LetterReferent,
     LetterState,
     MissionLetter,
+    Opinion,
     OutboxItem,
     OutboxKind,
     OutboxStatus,
@@ -48,7 +51,7 @@ from workflow.models import (
     archive_upload_to,
 )
 from workflow.pdf import render_letter_pdf
-from workflow.selectors import people_with_role
+from workflow.selectors import role_holders
 from workflow.services import fire_transition
 
 logger = logging.getLogger(__name__)
@@ -342,88 +345,166 @@ def send_digests(today: dt.date | None = None) -> int:
 # Reminders ---------------------------------------------------------------------------------
 
 
-def awaited_people(letter: MissionLetter) -> list[User]:
-    """Whose action the letter waits for, in its current state."""
-    referents = list(letter.referents.select_related("user"))
+VERSION_ACTIONS = ("open_concertation", "edit", "reopen_concertation")
+SWEEP_CHUNK = 2000
+
+
+def _latest(rows: Iterable[tuple[int, int, dt.datetime]]) -> dict[int, dt.datetime]:
+    """letter id → the moment of its highest-numbered event among ``rows``."""
+    best: dict[int, tuple[int, dt.datetime]] = {}
+    for letter_id, sequence, moment in rows:
+        if letter_id not in best or sequence > best[letter_id][0]:
+            best[letter_id] = (sequence, moment)
+    return {letter_id: moment for letter_id, (_sequence, moment) in best.items()}
+
+
+@dataclass
+class SweepFacts:
+    """What the reminder sweep reads about a batch of letters, all in the same state, in
+    a fixed number of queries whatever the batch's size: the sweep runs over every
+    letter of the country, and a few queries per letter made it minutes long."""
+
+    state: str
+    referents: dict[int, list[LetterReferent]]
+    people: dict[tuple[int, str], list[int]]  # (establishment, role) → user ids
+    signatures: dict[int, list[Signature]]
+    entered: dict[int, dt.datetime]  # when each letter last entered the state
+    shared: dict[int, dt.datetime]  # when its current version was last shared
+    waiting_agenda: dict[int, dt.datetime]  # latest agenda meeting without its opinion
+    council_meetings: dict[int, list[dt.datetime]]  # establishment → its council's meetings
+    reminded: set[str]
+    users: dict[int, User] = field(default_factory=dict)  # loaded only to be reminded
+
+    @classmethod
+    def load(cls, state: str, letters: list[MissionLetter], anchors: set[str]) -> SweepFacts:
+        """``anchors``: what the state's policies count from; only those are read."""
+        ids = [letter.pk for letter in letters]
+        establishments = {letter.establishment_id for letter in letters}
+        referents: dict[int, list[LetterReferent]] = {}
+        for referent in LetterReferent.objects.filter(letter_id__in=ids).only(
+            "letter_id", "user_id", "agreed_version", "order"
+        ):
+            referents.setdefault(referent.letter_id, []).append(referent)
+        people = role_holders(
+            establishments, [Role.PRINCIPAL, Role.CP_SECRETARY, Role.CA_SECRETARY]
+        )
+        signatures: dict[int, list[Signature]] = {}
+        if state == LetterState.SIGNATURE:
+            for signature in Signature.objects.filter(letter_id__in=ids):
+                signatures.setdefault(signature.letter_id, []).append(signature)
+        events = AuditEvent.objects.filter(letter_id__in=ids)
+        entered: dict[int, dt.datetime] = {}
+        if anchors & {Anchor.STATE_ENTERED, Anchor.MEETING}:
+            entered = _latest(
+                events.filter(to_state=state)
+                .exclude(from_state=state)
+                .values_list("letter_id", "sequence", "created_at")
+            )
+        shared: dict[int, dt.datetime] = {}
+        if Anchor.VERSION_SHARED in anchors:
+            shared = _latest(
+                events.filter(action__in=VERSION_ACTIONS).values_list(
+                    "letter_id", "sequence", "created_at"
+                )
+            )
+        waiting_agenda: dict[int, dt.datetime] = {}
+        council_meetings: dict[int, list[dt.datetime]] = {}
+        if Anchor.MEETING in anchors and state in (
+            LetterState.PEDAGOGICAL_COUNCIL,
+            LetterState.BOARD,
+        ):
+            council = _council_kind(state)
+            given = set(Opinion.objects.filter(letter_id__in=ids).values_list("letter", "meeting"))
+            for letter_id, meeting_id, starts_at in AgendaItem.objects.filter(
+                letter_id__in=ids, meeting__council__kind=council
+            ).values_list("letter_id", "meeting_id", "meeting__starts_at"):
+                if (letter_id, meeting_id) in given:
+                    continue
+                if letter_id not in waiting_agenda or starts_at > waiting_agenda[letter_id]:
+                    waiting_agenda[letter_id] = starts_at
+            for establishment_id, starts_at in Meeting.objects.filter(
+                council__establishment_id__in=establishments, council__kind=council
+            ).values_list("council__establishment_id", "starts_at"):
+                council_meetings.setdefault(establishment_id, []).append(starts_at)
+            for moments in council_meetings.values():
+                moments.sort()
+        reminded = set(Reminder.objects.filter(letter_id__in=ids).values_list("key", flat=True))
+        return cls(
+            state,
+            referents,
+            people,
+            signatures,
+            entered,
+            shared,
+            waiting_agenda,
+            council_meetings,
+            reminded,
+        )
+
+    def with_role(self, letter: MissionLetter, role: str) -> list[int]:
+        return self.people.get((letter.establishment_id, role), [])
+
+    def user(self, user_id: int) -> User:
+        if user_id not in self.users:
+            self.users[user_id] = User.objects.get(pk=user_id)
+        return self.users[user_id]
+
+
+def _council_kind(state: str) -> str:
+    return "pedagogical" if state == LetterState.PEDAGOGICAL_COUNCIL else "board"
+
+
+def awaited_people(letter: MissionLetter, facts: SweepFacts) -> list[int]:
+    """Whose action the letter waits for, in its current state (their user ids)."""
+    referents = sorted(facts.referents.get(letter.pk, []), key=lambda r: (r.order, r.pk))
     if letter.state == LetterState.CONCERTATION:
-        return [r.user for r in referents if r.agreed_version != letter.version]
+        return [r.user_id for r in referents if r.agreed_version != letter.version]
     if letter.state in (LetterState.PEDAGOGICAL_COUNCIL, LetterState.BOARD):
         role = (
             Role.CP_SECRETARY
             if letter.state == LetterState.PEDAGOGICAL_COUNCIL
             else Role.CA_SECRETARY
         )
-        return people_with_role(letter, role)
+        return facts.with_role(letter, role)
     if letter.state == LetterState.SIGNATURE:
-        signatures = Signature.objects.filter(letter=letter, version=letter.version)
-        signed = set(signatures.values_list("signer_id", flat=True))
-        people = [r.user for r in referents if r.user_id not in signed]
-        if not signatures.exclude(quality=SignatureQuality.REFERENT).exists():
-            people = people_with_role(letter, Role.PRINCIPAL) + people
+        signatures = [s for s in facts.signatures.get(letter.pk, []) if s.version == letter.version]
+        signed = {s.signer_id for s in signatures}
+        people = [r.user_id for r in referents if r.user_id not in signed]
+        if not any(s.quality != SignatureQuality.REFERENT for s in signatures):
+            people = facts.with_role(letter, Role.PRINCIPAL) + people
         return people
     if letter.state == LetterState.REPORT_DUE:
-        return [r.user for r in referents]
+        return [r.user_id for r in referents]
     if letter.state == LetterState.REPORT_SUBMITTED:
-        return people_with_role(letter, Role.PRINCIPAL)
+        return facts.with_role(letter, Role.PRINCIPAL)
     return []
 
 
-VERSION_ACTIONS = ("open_concertation", "edit", "reopen_concertation")
-
-
-def _entered_state_at(letter: MissionLetter) -> dt.datetime | None:
-    return (
-        AuditEvent.objects.filter(letter=letter, to_state=letter.state)
-        .exclude(from_state=letter.state)
-        .order_by("-sequence")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-
-
-def _council_meeting(letter: MissionLetter) -> Meeting | None:
-    """The meeting whose opinion the letter waits for: one of its agenda that has not
-    given it yet, or else the council's first meeting since the letter reached it."""
-    council = "pedagogical" if letter.state == LetterState.PEDAGOGICAL_COUNCIL else "board"
-    on_agenda = (
-        Meeting.objects.filter(council__kind=council, agenda_items__letter=letter)
-        .exclude(opinions__letter=letter)
-        .order_by("-starts_at")
-        .first()
-    )
-    if on_agenda is not None:
-        return on_agenda
-    entered = _entered_state_at(letter)
+def _council_meeting_day(letter: MissionLetter, facts: SweepFacts) -> dt.date | None:
+    """The day of the meeting whose opinion the letter waits for: one of its agenda that
+    has not given it yet, or else the council's first meeting since the letter reached it."""
+    waiting = facts.waiting_agenda.get(letter.pk)
+    if waiting is not None:
+        return timezone.localdate(waiting)
+    entered = facts.entered.get(letter.pk)
     if entered is None:
         return None
-    return (
-        Meeting.objects.filter(
-            council__establishment_id=letter.establishment_id,
-            council__kind=council,
-            starts_at__date__gte=timezone.localdate(entered),
-        )
-        .order_by("starts_at")
-        .first()
-    )
+    since = timezone.localdate(entered)
+    for starts_at in facts.council_meetings.get(letter.establishment_id, []):
+        if timezone.localdate(starts_at) >= since:
+            return timezone.localdate(starts_at)
+    return None
 
 
-def anchor_date(policy: ReminderPolicy, letter: MissionLetter) -> dt.date | None:
+def anchor_date(policy: ReminderPolicy, letter: MissionLetter, facts: SweepFacts) -> dt.date | None:
     """The day ``policy`` counts from for ``letter`` (in Europe/Paris). A council's
     reminders count from its meeting: none while no meeting is scheduled."""
     if policy.anchor == Anchor.REPORT_DUE:
         return letter.establishment.academy.report_due_on(letter.school_year)
     if policy.anchor == Anchor.MEETING:
-        meeting = _council_meeting(letter)
-        return timezone.localdate(meeting.starts_at) if meeting is not None else None
-    if policy.anchor == Anchor.VERSION_SHARED:
-        moment = (
-            AuditEvent.objects.filter(letter=letter, action__in=VERSION_ACTIONS)
-            .order_by("-sequence")
-            .values_list("created_at", flat=True)
-            .first()
-        )
-    else:
-        moment = _entered_state_at(letter)
+        return _council_meeting_day(letter, facts)
+    moments = facts.shared if policy.anchor == Anchor.VERSION_SHARED else facts.entered
+    moment = moments.get(letter.pk)
     return timezone.localdate(moment) if moment else None
 
 
@@ -433,68 +514,98 @@ class PlanResult:
     quiet_skipped: int
 
 
+def _chunks(letters: QuerySet[MissionLetter], size: int) -> Iterator[list[MissionLetter]]:
+    chunk: list[MissionLetter] = []
+    for letter in letters.iterator(chunk_size=size):
+        chunk.append(letter)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def plan_reminders(today: dt.date | None = None) -> PlanResult:
     """Create the reminders due today under every active policy. On a quiet day (a
     weekend, the school holidays of the académie's zone) nothing is sent: the latest
     reminder that fell due waits for the next working day. Only the latest due
-    occurrence is sent, so a long pause never ends in a burst."""
+    occurrence is sent, so a long pause never ends in a burst.
+
+    Letters are read state by state, in batches whose facts (``SweepFacts``) come in a
+    fixed number of queries; only a reminder actually made costs queries of its own."""
     today = today or timezone.localdate()
     calendar = QuietCalendar.load()
     created = quiet = 0
-    for policy in ReminderPolicy.objects.filter(is_active=True):
-        letters = MissionLetter.objects.filter(state=policy.state).select_related(
-            "establishment__academy", "school_year"
+    policies: dict[str, list[ReminderPolicy]] = {}
+    for policy in ReminderPolicy.objects.filter(is_active=True).order_by("state", "code"):
+        policies.setdefault(policy.state, []).append(policy)
+    for state, state_policies in policies.items():
+        letters = (
+            MissionLetter.objects.filter(state=state)
+            .select_related("establishment__academy", "school_year")
+            .order_by("pk")
         )
-        for letter in letters.iterator(chunk_size=500):
-            if calendar.is_quiet(today, letter.establishment.academy.holiday_zone):
-                quiet += 1
-                continue
-            anchor = anchor_date(policy, letter)
-            if anchor is None:
-                continue
-            occurrence = latest_due_occurrence(
-                anchor, today, policy.offsets_days, policy.repeat_every_days, policy.max_count
-            )
-            if occurrence is None:
-                continue
-            number, due_on = occurrence
-            awaited = awaited_people(letter)
-            if not awaited:
-                continue  # nobody is late: no reminder, and no escalation either
-            people = (
-                awaited
-                if policy.audience == Audience.AWAITED
-                else people_with_role(letter, Role.PRINCIPAL)
-            )
-            for person in people:
-                key = (
-                    f"reminder:{policy.code}:{letter.pk}:{anchor.isoformat()}:{number}:{person.pk}"
-                )
-                if Reminder.objects.filter(key=key).exists():
-                    continue
-                try:
-                    with transaction.atomic():
-                        email = queue_email(
-                            key=f"email:{key}",
-                            recipient=person,
-                            topic="reminder",
-                            letter=letter,
-                            what=f"{policy.label} (rappel n° {number}).",
-                            why=_why(person, letter),
-                        )
-                        Reminder.objects.create(
-                            key=key,
-                            policy=policy,
-                            letter=letter,
-                            recipient=person,
-                            occurrence=number,
-                            due_on=due_on,
-                            email=email,
-                        )
-                    created += 1
-                except IntegrityError:
-                    continue  # another worker made it at the same moment
+        for chunk in _chunks(letters, SWEEP_CHUNK):
+            anchors = {policy.anchor for policy in state_policies}
+            facts = SweepFacts.load(state, chunk, anchors)
+            for policy in state_policies:
+                for letter in chunk:
+                    if calendar.is_quiet(today, letter.establishment.academy.holiday_zone):
+                        quiet += 1
+                        continue
+                    created += _remind(policy, letter, facts, today)
     return PlanResult(created, quiet)
+
+
+def _remind(
+    policy: ReminderPolicy, letter: MissionLetter, facts: SweepFacts, today: dt.date
+) -> int:
+    """The reminders ``policy`` asks for ``letter`` today (0 when none is due)."""
+    anchor = anchor_date(policy, letter, facts)
+    if anchor is None:
+        return 0
+    occurrence = latest_due_occurrence(
+        anchor, today, policy.offsets_days, policy.repeat_every_days, policy.max_count
+    )
+    if occurrence is None:
+        return 0
+    number, due_on = occurrence
+    awaited = awaited_people(letter, facts)
+    if not awaited:
+        return 0  # nobody is late: no reminder, and no escalation either
+    people = (
+        awaited if policy.audience == Audience.AWAITED else facts.with_role(letter, Role.PRINCIPAL)
+    )
+    created = 0
+    for person_id in people:
+        key = f"reminder:{policy.code}:{letter.pk}:{anchor.isoformat()}:{number}:{person_id}"
+        if key in facts.reminded:
+            continue
+        facts.reminded.add(key)
+        person = facts.user(person_id)
+        try:
+            with transaction.atomic():
+                email = queue_email(
+                    key=f"email:{key}",
+                    recipient=person,
+                    topic="reminder",
+                    letter=letter,
+                    what=f"{policy.label} (rappel n° {number}).",
+                    why=_why(person, letter),
+                )
+                Reminder.objects.create(
+                    key=key,
+                    policy=policy,
+                    letter=letter,
+                    recipient=person,
+                    occurrence=number,
+                    due_on=due_on,
+                    email=email,
+                )
+            created += 1
+        except IntegrityError:
+            continue  # another worker made it at the same moment
+    return created
 
 
 def open_due_reports(today: dt.date | None = None) -> int:
