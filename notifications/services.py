@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from governance.models import Meeting, Role, RoleAssignment, User
+from governance.models import Academy, Meeting, Role, RoleAssignment, SchoolYear, User
 from notifications import emails
 from notifications.emails import compose, compose_digest, letter_url
 from notifications.models import (
@@ -608,16 +608,31 @@ def _remind(
     return created
 
 
-def open_due_reports(today: dt.date | None = None) -> int:
-    """Fire ``open_report`` as the scheduler for every letter whose report window opened."""
-    today = today or timezone.localdate()
+def open_due_reports() -> int:
+    """Fire ``open_report`` as the scheduler for every letter whose report window opened.
+
+    Only the letters of (académie, school year) pairs whose window has opened are tried,
+    so the daily run does not open a transaction per letter in force all year long; the
+    transition's guard still judges each one against today's date."""
+    today = timezone.localdate()
+    in_force = MissionLetter.objects.filter(state=LetterState.IN_FORCE)
+    academies = {a.pk: a for a in Academy.objects.filter(establishments__letters__in=in_force)}
+    years = {y.pk: y for y in SchoolYear.objects.filter(letters__in=in_force)}
+    opened_pairs = [
+        (academy_id, year_id)
+        for academy_id, year_id in in_force.values_list(
+            "establishment__academy_id", "school_year_id"
+        ).distinct()
+        if academies[academy_id].report_window_opens_on(years[year_id]) <= today
+    ]
     opened = 0
-    for letter_id in MissionLetter.objects.filter(state=LetterState.IN_FORCE).values_list(
-        "pk", flat=True
-    ):
-        try:
-            fire_transition(letter_id=letter_id, name="open_report", user=None)
-        except WorkflowError:
-            continue  # not yet, or already done by another worker
-        opened += 1
+    for academy_id, year_id in opened_pairs:
+        for letter_id in in_force.filter(
+            establishment__academy_id=academy_id, school_year_id=year_id
+        ).values_list("pk", flat=True):
+            try:
+                fire_transition(letter_id=letter_id, name="open_report", user=None)
+            except WorkflowError:
+                continue  # already done by another worker, or the guard says not yet
+            opened += 1
     return opened

@@ -19,7 +19,7 @@ import time_machine
 
 from governance.models import Academy, HolidayZone, Meeting, User
 from governance.services import schedule_meeting
-from notifications import emails
+from notifications import emails, services
 from notifications.emails import TOPICS
 from notifications.models import (
     Email,
@@ -29,9 +29,17 @@ from notifications.models import (
     ReminderPolicy,
 )
 from notifications.services import plan_reminders
-from tests.factories import School, advance, complete_report, fire, make_letter, make_school
+from tests.factories import (
+    School,
+    advance,
+    complete_report,
+    fire,
+    letter_content,
+    make_letter,
+    make_school,
+)
 from workflow.models import AgendaItem, LetterState
-from workflow.services import update_letter
+from workflow.services import create_letter, update_letter
 from workflow.snapshot import content_sha256
 
 pytestmark = pytest.mark.django_db
@@ -545,3 +553,32 @@ def test_edited_offsets_change_the_dates(clock):
         ("concertation-accord", "referent2", 2),
     }
     assert sweep(clock, day(3, 17), names) == set()  # max_count 2
+
+
+def test_reports_open_when_their_window_opens_and_not_before():
+    """The daily run opens the report of letters whose (académie, year) window has
+    opened, and tries no other letter."""
+    school = make_school("Window")
+    this_year = advance(make_letter(school), school, LetterState.IN_FORCE)
+    next_year = create_letter(
+        user=school.principal, establishment=school.establishment, school_year=school.next_year
+    )
+    update_letter(letter_id=next_year.pk, user=school.principal, changes=letter_content(school))
+    next_year = advance(next_year, school, LetterState.IN_FORCE)
+    academy = school.establishment.academy
+    opens_on = academy.report_window_opens_on(school.year)
+    paris = ZoneInfo("Europe/Paris")
+    with time_machine.travel(dt.datetime.combine(opens_on, dt.time(6, 30), paris), tick=False):
+        assert services.open_due_reports() == 1
+        assert services.open_due_reports() == 0  # the next run finds nothing more
+    this_year.refresh_from_db()
+    next_year.refresh_from_db()
+    assert this_year.state == LetterState.REPORT_DUE
+    assert next_year.state == LetterState.IN_FORCE
+    day_before = opens_on - dt.timedelta(days=1)
+    other = make_school("WindowLater")
+    waiting = advance(make_letter(other), other, LetterState.IN_FORCE)
+    with time_machine.travel(dt.datetime.combine(day_before, dt.time(6, 30), paris), tick=False):
+        assert services.open_due_reports() == 0
+    waiting.refresh_from_db()
+    assert waiting.state == LetterState.IN_FORCE
