@@ -58,8 +58,9 @@ def _sign_in_with_the_keyboard(page: Any, username: str) -> None:
     assert first["href"] == "#contenu"
     assert focus_is_visible(page)
     page.keyboard.press("Enter")
-    assert page.url.endswith("#contenu")
-    assert page.evaluate("document.activeElement.id") == "contenu"
+    # The fragment navigation lands a moment after the key press: wait for it.
+    page.wait_for_url("**/connexion/#contenu")
+    page.wait_for_function("document.activeElement.id === 'contenu'")
     _reach(page, _labelled("Identifiant"))
     page.keyboard.type(username)
     _reach(page, _labelled("Mot de passe"))
