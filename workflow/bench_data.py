@@ -66,7 +66,13 @@ from workflow.models import (
     SignatureQuality,
     YearEndReport,
 )
-from workflow.snapshot import canonical_json, sha256_hex
+from workflow.snapshot import (
+    agreement_entry,
+    canonical_json,
+    opinion_entry,
+    sha256_hex,
+    signature_entry,
+)
 
 BENCH_PASSWORD = "bench"
 ACADEMY_PREFIX = "bench-"
@@ -453,37 +459,9 @@ class Generator:
             "state": state,
             "content": plan.content,
             "content_sha256": plan.content_sha,
-            "agreements": [
-                {"username": r.user.username, "agreed_version": r.agreed_version}
-                for r in plan.referents
-            ],
-            "opinions": [
-                {
-                    "council": o.council,
-                    "meeting": o.meeting_id,
-                    "version": o.version,
-                    "opinion": o.opinion,
-                    "votes_for": o.votes_for,
-                    "votes_against": o.votes_against,
-                    "abstentions": o.abstentions,
-                    "not_voting": o.not_voting,
-                    "members_present": o.members_present,
-                    "quorum_met": o.quorum_met,
-                    "remarks": o.remarks,
-                }
-                for o in plan.opinions
-            ],
-            "signatures": [
-                {
-                    "username": s.signer.username,
-                    "name": s.signer.get_full_name(),
-                    "quality": s.quality,
-                    "version": s.version,
-                    "snapshot_sha256": s.snapshot_sha256,
-                    "signed_at": s.signed_at.isoformat(),
-                }
-                for s in plan.signatures
-            ],
+            "agreements": [agreement_entry(r) for r in plan.referents],
+            "opinions": [opinion_entry(o) for o in plan.opinions],
+            "signatures": [signature_entry(s) for s in plan.signatures],
             "report": plan.report,
         }
 

@@ -19,7 +19,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from workflow.models import MissionLetter, YearEndReport
+from workflow.models import LetterReferent, MissionLetter, Opinion, Signature, YearEndReport
 
 
 def canonical_json(data: Any) -> str:
@@ -89,6 +89,41 @@ def content_sha256(letter: MissionLetter) -> str:
     return sha256_hex(canonical_json(content_snapshot(letter)))
 
 
+def agreement_entry(referent: LetterReferent) -> dict[str, Any]:
+    """A référent's agreement as the full snapshot records it (``bench_data`` builds
+    the same rows without the database, so both call these)."""
+    return {"username": referent.user.username, "agreed_version": referent.agreed_version}
+
+
+def opinion_entry(opinion: Opinion) -> dict[str, Any]:
+    """A council's opinion as the full snapshot records it."""
+    return {
+        "council": opinion.council,
+        "meeting": opinion.meeting_id,
+        "version": opinion.version,
+        "opinion": opinion.opinion,
+        "votes_for": opinion.votes_for,
+        "votes_against": opinion.votes_against,
+        "abstentions": opinion.abstentions,
+        "not_voting": opinion.not_voting,
+        "members_present": opinion.members_present,
+        "quorum_met": opinion.quorum_met,
+        "remarks": opinion.remarks,
+    }
+
+
+def signature_entry(signature: Signature) -> dict[str, Any]:
+    """A signature as the full snapshot records it."""
+    return {
+        "username": signature.signer.username,
+        "name": signature.signer.get_full_name(),
+        "quality": signature.quality,
+        "version": signature.version,
+        "snapshot_sha256": signature.snapshot_sha256,
+        "signed_at": signature.signed_at.isoformat(),
+    }
+
+
 def full_snapshot(letter: MissionLetter) -> dict[str, Any]:
     content = content_snapshot(letter)
     report = YearEndReport.objects.filter(letter=letter).first()
@@ -97,34 +132,12 @@ def full_snapshot(letter: MissionLetter) -> dict[str, Any]:
         "content": content,
         "content_sha256": sha256_hex(canonical_json(content)),
         "agreements": [
-            {"username": r.user.username, "agreed_version": r.agreed_version}
+            agreement_entry(r)
             for r in letter.referents.select_related("user").order_by("order", "id")
         ],
-        "opinions": [
-            {
-                "council": o.council,
-                "meeting": o.meeting_id,
-                "version": o.version,
-                "opinion": o.opinion,
-                "votes_for": o.votes_for,
-                "votes_against": o.votes_against,
-                "abstentions": o.abstentions,
-                "not_voting": o.not_voting,
-                "members_present": o.members_present,
-                "quorum_met": o.quorum_met,
-                "remarks": o.remarks,
-            }
-            for o in letter.opinions.order_by("recorded_at", "id")
-        ],
+        "opinions": [opinion_entry(o) for o in letter.opinions.order_by("recorded_at", "id")],
         "signatures": [
-            {
-                "username": s.signer.username,
-                "name": s.signer.get_full_name(),
-                "quality": s.quality,
-                "version": s.version,
-                "snapshot_sha256": s.snapshot_sha256,
-                "signed_at": s.signed_at.isoformat(),
-            }
+            signature_entry(s)
             for s in letter.signatures.select_related("signer").order_by("signed_at", "id")
         ],
         "report": None
