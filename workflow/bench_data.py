@@ -69,7 +69,9 @@ from workflow.models import (
 from workflow.snapshot import (
     agreement_entry,
     canonical_json,
+    mission_entry,
     opinion_entry,
+    referent_entry,
     sha256_hex,
     signature_entry,
 )
@@ -420,31 +422,8 @@ class Generator:
                 "start": row.period_start.isoformat(),
                 "end": row.period_end.isoformat(),
             },
-            "referents": [
-                {
-                    "username": r.user.username,
-                    "name": r.user.get_full_name(),
-                    "discipline": r.user.discipline,
-                    "mode": r.mode,
-                    "imp_amount": None if r.imp_amount is None else f"{r.imp_amount:.2f}",
-                    "decharge_hours": None
-                    if r.decharge_hours is None
-                    else f"{r.decharge_hours:.2f}",
-                    "share": r.share,
-                }
-                for r in plan.referents
-            ],
-            "missions": [
-                {
-                    "catalog_item": m.catalog_item.code if m.catalog_item else None,
-                    "heading": m.catalog_item.heading.title if m.catalog_item else None,
-                    "outside_scope": bool(m.catalog_item and m.catalog_item.outside_scope),
-                    "text": m.text,
-                    "priority": m.priority,
-                    "referents": sorted(r.user.username for r in carried),
-                }
-                for m, carried in plan.missions
-            ],
+            "referents": [referent_entry(r) for r in plan.referents],
+            "missions": [mission_entry(m, carried) for m, carried in plan.missions],
             "indicators": [{"text": i.text, "target": i.target} for i in plan.indicators],
             "means": sorted(row.means),
             "means_other": row.means_other,

@@ -16,10 +16,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from workflow.models import LetterReferent, MissionLetter, Opinion, Signature, YearEndReport
+from workflow.models import (
+    LetterMission,
+    LetterReferent,
+    MissionLetter,
+    Opinion,
+    Signature,
+    YearEndReport,
+)
 
 
 def canonical_json(data: Any) -> str:
@@ -38,6 +46,33 @@ def _ordered(items: Any) -> list[Any]:
     return sorted(items, key=lambda row: (row.order, row.pk))
 
 
+def referent_entry(referent: LetterReferent) -> dict[str, Any]:
+    """A référent as the content snapshot records it (``bench_data`` builds the same
+    rows without the database, so both call these entry functions)."""
+    return {
+        "username": referent.user.username,
+        "name": referent.user.get_full_name(),
+        "discipline": referent.user.discipline,
+        "mode": referent.mode,
+        "imp_amount": _money(referent.imp_amount),
+        "decharge_hours": _money(referent.decharge_hours),
+        "share": referent.share,
+    }
+
+
+def mission_entry(mission: LetterMission, carried_by: Iterable[LetterReferent]) -> dict[str, Any]:
+    """A mission as the content snapshot records it, with the référents carrying it."""
+    item = mission.catalog_item
+    return {
+        "catalog_item": item.code if item else None,
+        "heading": item.heading.title if item else None,
+        "outside_scope": bool(item and item.outside_scope),
+        "text": mission.text,
+        "priority": mission.priority,
+        "referents": sorted(r.user.username for r in carried_by),
+    }
+
+
 def content_snapshot(letter: MissionLetter) -> dict[str, Any]:
     """Reads relations through ``.all()`` so that a caller may prefetch them
     (``workflow.selectors.LETTER_PREFETCHES``) and build many snapshots in a few queries."""
@@ -51,29 +86,8 @@ def content_snapshot(letter: MissionLetter) -> dict[str, Any]:
             "start": letter.period_start.isoformat() if letter.period_start else None,
             "end": letter.period_end.isoformat() if letter.period_end else None,
         },
-        "referents": [
-            {
-                "username": r.user.username,
-                "name": r.user.get_full_name(),
-                "discipline": r.user.discipline,
-                "mode": r.mode,
-                "imp_amount": _money(r.imp_amount),
-                "decharge_hours": _money(r.decharge_hours),
-                "share": r.share,
-            }
-            for r in _ordered(letter.referents.all())
-        ],
-        "missions": [
-            {
-                "catalog_item": m.catalog_item.code if m.catalog_item else None,
-                "heading": m.catalog_item.heading.title if m.catalog_item else None,
-                "outside_scope": bool(m.catalog_item and m.catalog_item.outside_scope),
-                "text": m.text,
-                "priority": m.priority,
-                "referents": sorted(r.user.username for r in m.referents.all()),
-            }
-            for m in _ordered(letter.missions.all())
-        ],
+        "referents": [referent_entry(r) for r in _ordered(letter.referents.all())],
+        "missions": [mission_entry(m, m.referents.all()) for m in _ordered(letter.missions.all())],
         "indicators": [
             {"text": i.text, "target": i.target} for i in _ordered(letter.indicators.all())
         ],
