@@ -64,7 +64,7 @@ from governance.selectors import school_year_code_for  # noqa: E402
 from notifications.models import Email, EmailStatus  # noqa: E402
 from notifications.services import plan_reminders, send_pending_emails  # noqa: E402
 from workflow.models import AuditEvent, LetterState, MissionLetter  # noqa: E402
-from workflow.pdf import render_letter_pdf  # noqa: E402
+from workflow.pdf import render_event_pdf  # noqa: E402
 
 
 def free_port() -> int:
@@ -423,16 +423,7 @@ def pdf(count: int) -> dict[str, Any]:
     times = []
     for index, event in enumerate(events):
         started = time.perf_counter()
-        render_letter_pdf(
-            event.snapshot,
-            event={
-                "sequence": event.sequence,
-                "action": event.action,
-                "created_at": timezone.localtime(event.created_at).strftime("%d/%m/%Y à %H:%M"),
-                "actor_label": event.actor_label,
-                "hash": event.hash,
-            },
-        )
+        render_event_pdf(event)
         if index:  # the first loads fonts and templates
             times.append(time.perf_counter() - started)
     return {

@@ -50,7 +50,7 @@ from workflow.models import (
     SignatureQuality,
     archive_upload_to,
 )
-from workflow.pdf import render_letter_pdf
+from workflow.pdf import render_event_pdf
 from workflow.selectors import role_holders
 from workflow.services import fire_transition
 
@@ -170,16 +170,7 @@ def _render_one_archive() -> bool:
         event = item.event
         assert event is not None
         try:
-            pdf = render_letter_pdf(
-                event.snapshot,
-                event={
-                    "sequence": event.sequence,
-                    "action": event.action,
-                    "created_at": timezone.localtime(event.created_at).strftime("%d/%m/%Y à %H:%M"),
-                    "actor_label": event.actor_label,
-                    "hash": event.hash,
-                },
-            )
+            pdf = render_event_pdf(event)
         except Exception as exc:
             logger.exception("archive of event %s failed", event.pk)
             item.attempts += 1

@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 
 from governance.imp import format_euros
 from workflow.models import (
+    AuditEvent,
     FollowUp,
     LetterState,
     Means,
@@ -136,6 +137,21 @@ def render_letter_pdf(snapshot: dict[str, Any], *, event: dict[str, Any] | None 
     with translation.override(settings.LANGUAGE_CODE):
         html = render_to_string("workflow/letter_pdf.html", letter_context(snapshot, event=event))
     return _html_to_pdf(html)
+
+
+def render_event_pdf(event: AuditEvent) -> bytes:
+    """The archive of one step of the history: the letter as the event's snapshot holds
+    it, with the step's number, action, moment, actor and hash at its foot."""
+    return render_letter_pdf(
+        event.snapshot,
+        event={
+            "sequence": event.sequence,
+            "action": event.action,
+            "created_at": timezone.localtime(event.created_at).strftime("%d/%m/%Y à %H:%M"),
+            "actor_label": event.actor_label,
+            "hash": event.hash,
+        },
+    )
 
 
 def render_report_pdf(snapshot: dict[str, Any]) -> bytes:
