@@ -82,6 +82,7 @@ UAI_BASE = 9000000  # 9xxxxxxY: a range no real UAI of metropolitan France uses
 ESTABLISHMENTS_PER_ACADEMY = 260  # 7 800 EPLE over 30 académies
 SECOND_LETTER_SHARE = 0.55  # establishment-years with a second letter (a second référent)
 BATCH = 2000
+SCHOOLS_PER_WRITE = 200  # ≈ 310 letters and 3 000 events per round of bulk inserts
 PARIS = ZoneInfo("Europe/Paris")
 S = LetterState
 
@@ -212,6 +213,8 @@ class Generator:
         self.summary = Summary()
         self.password = make_password(BENCH_PASSWORD)
         self.letter_index = 0
+        self.schools: list[tuple[Establishment, dict[str, User]]] = []
+        self.meetings: dict[tuple[int, str, int], Meeting] = {}
 
     # Set-up ---------------------------------------------------------------------------
 
@@ -255,10 +258,9 @@ class Generator:
             for start in range(0, self.establishments, 200):
                 stop = min(start + 200, self.establishments)
                 self._establishments(academies, range(start, stop))
-                self.log(
-                    f"{stop}/{self.establishments} établissements, "
-                    f"{self.summary.letters} lettres, {self.summary.events} événements"
-                )
+                self.log(f"{stop}/{self.establishments} établissements et leurs conseils")
+            for year in self.school_years:
+                self._letters_of_year(year)
             self._dates_from_history()
         return self.summary
 
@@ -338,19 +340,37 @@ class Generator:
         for meeting in meetings:
             key = (meeting.council.establishment_id, meeting.council.kind, meeting.starts_at.year)
             first_meeting.setdefault(key, meeting)
-        self.meetings = first_meeting
-        letters: list[_Letter] = []
-        for establishment, staff in zip(establishments, people, strict=True):
-            for year in self.school_years:
-                current = year == self.current_year
+        self.meetings.update(first_meeting)
+        self.schools.extend(zip(establishments, people, strict=True))
+
+    # Letters -------------------------------------------------------------------------
+
+    def _letters_of_year(self, year: SchoolYear) -> None:
+        """Every school's letters of one school year, the schools in a shuffled order.
+
+        Letters are written year after year and, within a year, across every académie:
+        as in real life, where each rentrée's letters are drafted in every school at once.
+        Ids then interleave the académies; a generator that wrote school after school
+        would give each académie a block of ids, and a list ordered by id a plan (walk
+        the primary key) that real data would not give it."""
+        rng = self.rng
+        current = year == self.current_year
+        schools = list(self.schools)
+        rng.shuffle(schools)
+        for start in range(0, len(schools), SCHOOLS_PER_WRITE):
+            letters: list[_Letter] = []
+            for establishment, staff in schools[start : start + SCHOOLS_PER_WRITE]:
                 count = 2 if rng.random() < SECOND_LETTER_SHARE else 1
                 for n in range(count):
                     state = _target_state(rng, self.letter_index, current)
                     self.letter_index += 1
                     letters.append(self._plan_letter(establishment, year, staff, state, n))
-        self._write_letters(letters)
-
-    # Letters -------------------------------------------------------------------------
+            self._write_letters(letters)
+            self.log(
+                f"{year} : {min(start + SCHOOLS_PER_WRITE, len(schools))}/{len(schools)} "
+                f"établissements, {self.summary.letters} lettres, "
+                f"{self.summary.events} événements"
+            )
 
     def _plan_letter(
         self,
