@@ -8,6 +8,7 @@ chef d'établissement et par délégation"). ``SYSTEM`` is the scheduler (beat).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -95,22 +96,47 @@ SYSTEM = Actor(user=None, roles=frozenset())
 
 def actor_for(user: User, letter: MissionLetter) -> Actor:
     """What ``user`` is with respect to ``letter``, today."""
-    assignments = RoleAssignment.objects.filter(user=user).filter(
-        establishment_id=letter.establishment_id
-    ) | RoleAssignment.objects.filter(
-        user=user, role=Role.DAN, academy_id=letter.establishment.academy_id
+    return actors_for(user, [letter])[0]
+
+
+def actors_for(user: User, letters: Sequence[MissionLetter]) -> list[Actor]:
+    """What ``user`` is with respect to each of ``letters``, today, in order: their roles
+    and the référent rows naming them are read once for all the letters (the À faire
+    page asks this of every letter it lists), the delegation once per establishment."""
+    assignments = list(
+        RoleAssignment.objects.filter(user=user).values_list(
+            "role", "establishment_id", "academy_id"
+        )
     )
-    roles = frozenset(assignments.values_list("role", flat=True))
-    referent = (
-        LetterReferent.objects.filter(letter=letter, user=user).first() if letter.pk else None
+    saved = [letter.pk for letter in letters if letter.pk is not None]
+    referents = (
+        {r.letter_id: r for r in LetterReferent.objects.filter(letter_id__in=saved, user=user)}
+        if saved
+        else {}
     )
-    delegation = None
-    if Role.DEPUTY in roles and Role.PRINCIPAL not in roles:
-        delegation = active_delegation(user, letter.establishment, timezone.localdate())
-    return Actor(
-        user=user,
-        roles=roles,
-        referent=referent,
-        delegation=delegation,
-        is_superuser=user.is_superuser,
-    )
+    delegations: dict[int, Delegation | None] = {}
+    actors = []
+    for letter in letters:
+        roles = frozenset(
+            role
+            for role, establishment_id, academy_id in assignments
+            if establishment_id == letter.establishment_id
+            or (role == Role.DAN and academy_id == letter.establishment.academy_id)
+        )
+        delegation = None
+        if Role.DEPUTY in roles and Role.PRINCIPAL not in roles:
+            if letter.establishment_id not in delegations:
+                delegations[letter.establishment_id] = active_delegation(
+                    user, letter.establishment, timezone.localdate()
+                )
+            delegation = delegations[letter.establishment_id]
+        actors.append(
+            Actor(
+                user=user,
+                roles=roles,
+                referent=referents.get(letter.pk) if letter.pk is not None else None,
+                delegation=delegation,
+                is_superuser=user.is_superuser,
+            )
+        )
+    return actors

@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from workflow.actors import Actor
 from workflow.models import Archive, AuditEvent, MissionLetter
-from workflow.selectors import LETTER_PREFETCHES
 from workflow.snapshot import canonical_json, full_snapshot, sha256_hex
 
 
@@ -57,12 +56,10 @@ def record_event(
     """Append an event to the letter's chain. The caller holds the letter's row lock
     (or has just created the letter), so sequences cannot collide."""
     previous = AuditEvent.objects.filter(letter=letter).order_by("-sequence").first()
-    # Read afresh with the content prefetched (the caller has saved the letter): a few
-    # queries whatever the number of référents and missions, instead of several per row.
+    # Read afresh (the caller has saved the letter); the content comes as rows, in a
+    # few queries whatever the number of référents and missions.
     snapshot = full_snapshot(
-        MissionLetter.objects.select_related("establishment", "school_year")
-        .prefetch_related(*LETTER_PREFETCHES)
-        .get(pk=letter.pk)
+        MissionLetter.objects.select_related("establishment", "school_year").get(pk=letter.pk)
     )
     event = AuditEvent(
         letter=letter,

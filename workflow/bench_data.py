@@ -67,11 +67,14 @@ from workflow.models import (
     YearEndReport,
 )
 from workflow.snapshot import (
+    IndicatorRow,
+    LetterContent,
+    MissionRow,
+    ReferentRow,
     agreement_entry,
     canonical_json,
-    mission_entry,
+    content_snapshot,
     opinion_entry,
-    referent_entry,
     sha256_hex,
     signature_entry,
 )
@@ -428,29 +431,41 @@ class Generator:
         return plan
 
     def _content(self, plan: _Letter) -> dict[str, Any]:
-        """``workflow.snapshot.content_snapshot`` of the planned letter."""
-        row = plan.row
-        assert row.period_start is not None
-        assert row.period_end is not None
-        return {
-            "letter": row.pk,
-            "establishment": {"uai": row.establishment.uai, "name": row.establishment.name},
-            "school_year": row.school_year.code,
-            "version": row.version,
-            "period": {
-                "kind": row.period_kind,
-                "start": row.period_start.isoformat(),
-                "end": row.period_end.isoformat(),
-            },
-            "referents": [referent_entry(r) for r in plan.referents],
-            "missions": [mission_entry(m, carried) for m, carried in plan.missions],
-            "indicators": [{"text": i.text, "target": i.target} for i in plan.indicators],
-            "means": sorted(row.means),
-            "means_other": row.means_other,
-            "follow_up": row.follow_up,
-            "qualification": row.qualification,
-            "dane_training": row.dane_training,
-        }
+        """``workflow.snapshot.content_snapshot`` of the planned letter, from the rows
+        as written (``letter_contents`` would read the same back)."""
+        referents = tuple(
+            ReferentRow(
+                r.pk,
+                r.user.username,
+                r.user.get_full_name(),
+                r.user.discipline,
+                r.mode,
+                r.imp_amount,
+                r.decharge_hours,
+                r.share,
+                None,
+            )
+            for r in plan.referents
+        )
+        missions = []
+        for mission, carried in plan.missions:
+            item = mission.catalog_item
+            assert item is not None
+            missions.append(
+                MissionRow(
+                    mission.pk,
+                    item.pk,
+                    item.code,
+                    item.heading.title,
+                    item.outside_scope,
+                    item.scope_note,
+                    mission.text,
+                    mission.priority,
+                    tuple(sorted(r.user.username for r in carried)),
+                )
+            )
+        indicators = tuple(IndicatorRow(i.pk, i.text, i.target) for i in plan.indicators)
+        return content_snapshot(plan.row, LetterContent(referents, tuple(missions), indicators))
 
     def _snapshot(self, plan: _Letter, state: str) -> dict[str, Any]:
         """``workflow.snapshot.full_snapshot`` of the letter as it stands now."""
@@ -458,7 +473,9 @@ class Generator:
             "state": state,
             "content": plan.content,
             "content_sha256": plan.content_sha,
-            "agreements": [agreement_entry(r) for r in plan.referents],
+            "agreements": [
+                agreement_entry(r.user.username, r.agreed_version) for r in plan.referents
+            ],
             "opinions": [opinion_entry(o) for o in plan.opinions],
             "signatures": [signature_entry(s) for s in plan.signatures],
             "report": plan.report,
@@ -733,8 +750,6 @@ class Generator:
                 mission.letter = plan.row
             for indicator in plan.indicators:
                 indicator.letter = plan.row
-            plan.content = self._content(plan)
-            plan.content_sha = sha256_hex(canonical_json(plan.content))
         LetterReferent.objects.bulk_create(
             [r for p in plans for r in p.referents], batch_size=BATCH
         )
@@ -753,6 +768,9 @@ class Generator:
         LetterIndicator.objects.bulk_create(
             [i for p in plans for i in p.indicators], batch_size=BATCH
         )
+        for plan in plans:
+            plan.content = self._content(plan)
+            plan.content_sha = sha256_hex(canonical_json(plan.content))
         for plan in plans:
             self._history(plan)
             plan.row.audit_head = plan.events[-1].hash

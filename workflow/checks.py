@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from ctypes.util import find_library
 from typing import Any
 
 from django.core.checks import CheckMessage, Warning, register
 
-from workflow.pdf import PANGO_HINT
+from workflow.pdf import HARFBUZZ_SUBSET_HINT, PANGO_HINT
 
 
 @register()
@@ -21,6 +22,16 @@ def pdf_libraries(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
                 "Les PDF ne peuvent pas être produits : WeasyPrint ne trouve pas Pango.",
                 hint=f"{PANGO_HINT} ({exc})",
                 id="workflow.W001",
+            )
+        ]
+    if find_library("harfbuzz-subset") is None:
+        # WeasyPrint then subsets the fonts with fontTools, in Python: every archive
+        # PDF takes about four times as long (bench/RESULTS.md).
+        return [
+            Warning(
+                "Les PDF sont lents à produire : la bibliothèque HarfBuzz-Subset manque.",
+                hint=HARFBUZZ_SUBSET_HINT,
+                id="workflow.W002",
             )
         ]
     return []

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import reduce
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import CharField, Count, IntegerField, Prefetch, Q, QuerySet, Sum, Value
 from django.utils.translation import gettext as _
 
 from governance.imp import check_envelope, envelope_weight
@@ -19,8 +19,10 @@ from governance.selectors import establishments_visible_to
 from workflow.actors import ESTABLISHMENT_READERS
 from workflow.errors import LetterNotFound, Unmet
 from workflow.models import LetterMission, LetterReferent, LetterState, MissionLetter
+from workflow.snapshot import LetterContent, letter_contents
 
-# What a full representation of letters reads, in a fixed number of queries.
+# What the letter page reads of a letter's content, as related instances, in a fixed
+# number of queries (the API reads it as rows: ``workflow.snapshot.letter_contents``).
 LETTER_PREFETCHES = (
     Prefetch("referents", queryset=LetterReferent.objects.select_related("user")),
     Prefetch(
@@ -33,11 +35,36 @@ LETTER_PREFETCHES = (
 )
 
 
+# The mark of a "référent of this letter" row in ``_scope_rows``: no role has this name.
+REFERENT_ROW = "letter-referent"
+
+
+def _scope_rows(user: User) -> list[tuple[str, int, int | None]]:
+    """The person's roles (role, establishment, académie) and, marked ``REFERENT_ROW``,
+    the letters naming them référent (with the letter's id as the second value), in one
+    query, since every read of letters starts here."""
+    roles = (
+        RoleAssignment.objects.filter(user=user)
+        .order_by()
+        .values_list("role", "establishment_id", "academy_id")
+    )
+    referent = (
+        LetterReferent.objects.filter(user=user)
+        .order_by()
+        .values_list(
+            Value(REFERENT_ROW, output_field=CharField()),
+            "letter_id",
+            Value(None, output_field=IntegerField()),
+        )
+    )
+    return list(roles.union(referent, all=True))
+
+
 def visible_letters(user: User) -> QuerySet[MissionLetter]:
     """Letters ``user`` may see (DESIGN §1): the establishment's staff see its letters,
     a teacher only those naming them as référent, the DAN every letter of the académie.
 
-    The person's scope is read first (two small queries) and the letters filtered on it
+    The person's scope is read first (one small query) and the letters filtered on it
     with plain conditions: one condition OR-ed with sub-selects kept PostgreSQL from
     using the indexes, and every list, count and page of the DAN read all the letters
     of the country (21 ms per query at 60 000 letters, 0.5 ms now)."""
@@ -46,14 +73,14 @@ def visible_letters(user: User) -> QuerySet[MissionLetter]:
         return letters
     establishments: set[int] = set()
     academies: set[int] = set()
-    for role, establishment_id, academy_id in RoleAssignment.objects.filter(user=user).values_list(
-        "role", "establishment_id", "academy_id"
-    ):
-        if role in ESTABLISHMENT_READERS and establishment_id is not None:
+    referent_of: list[int] = []
+    for role, establishment_id, academy_id in _scope_rows(user):
+        if role == REFERENT_ROW:
+            referent_of.append(establishment_id)  # the letter's id, in this column
+        elif role in ESTABLISHMENT_READERS and establishment_id is not None:
             establishments.add(establishment_id)
         elif role == Role.DAN and academy_id is not None:
             academies.add(academy_id)
-    referent_of = list(LetterReferent.objects.filter(user=user).values_list("letter_id", flat=True))
     conditions = []
     if establishments:
         conditions.append(Q(establishment_id__in=sorted(establishments)))
@@ -165,20 +192,26 @@ def envelopes_for(letters: Sequence[MissionLetter]) -> dict[tuple[int, int], lis
     return result
 
 
-def letter_warnings(letter: MissionLetter, envelope: list[Decimal] | None = None) -> list[Unmet]:
-    """What the principal should know but that blocks nothing (or not yet). Reads the
-    missions through ``.all()`` (prefetchable); ``envelope`` may be given precomputed."""
+def letter_warnings(
+    letter: MissionLetter,
+    envelope: list[Decimal] | None = None,
+    content: LetterContent | None = None,
+) -> list[Unmet]:
+    """What the principal should know but that blocks nothing (or not yet).
+    ``envelope`` and ``content`` may be given precomputed (``envelopes_for``,
+    ``letter_contents``): what a page of letters does."""
     if envelope is None:
         envelope = envelope_amounts(letter.establishment, letter.school_year)
+    if content is None:
+        content = letter_contents([letter.pk])[letter.pk]
     warnings = [Unmet(finding.code, finding.message) for finding in check_envelope(envelope)]
-    for mission in letter.missions.all():
-        item = mission.catalog_item
-        if item is not None and item.outside_scope:
+    for mission in content.missions:
+        if mission.outside_scope:
             warnings.append(
                 Unmet(
                     "mission_outside_scope",
                     _("« %(text)s » sort du périmètre technico-pédagogique du référent. %(note)s")
-                    % {"text": mission.text, "note": item.scope_note},
+                    % {"text": mission.text, "note": mission.scope_note},
                 )
             )
     return warnings

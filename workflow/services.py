@@ -205,10 +205,14 @@ class AvailableTransition:
         return not self.unmet
 
 
-def available_transitions(letter: MissionLetter, user: User) -> list[AvailableTransition]:
+def available_transitions(
+    letter: MissionLetter, user: User, actor: Actor | None = None
+) -> list[AvailableTransition]:
     """The transitions ``user`` may fire from the letter's current state, each with the
-    guards still unmet (empty: it can be fired now)."""
-    actor = actor_for(user, letter)
+    guards still unmet (empty: it can be fired now). ``actor``: ``user`` as
+    ``actors_for`` read them for many letters at once."""
+    if actor is None:
+        actor = actor_for(user, letter)
     if not actor.can_see:
         return []
     return [

@@ -9,6 +9,13 @@ Two snapshots:
   agreements, opinions, signatures and report, so that history shows the letter as it
   stood at every step.
 
+The content is read as plain rows (``LetterContent``, ``letter_contents``): three
+queries for any number of letters and no model instances, because a page of the API
+carries fifty of them, and building the référents, missions and their carriers as
+related instances cost ten times the queries themselves (bench/RESULTS.md). The one
+builder, ``content_snapshot``, works on those rows, whoever read them: the API, the
+services, the audit chain, and ``bench_data`` (which makes them without the database).
+
 Canonical JSON: sorted keys, no spaces, UTF-8, decimals as strings with two places.
 """
 
@@ -16,11 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Collection
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from workflow.models import (
+    LetterIndicator,
     LetterMission,
     LetterReferent,
     MissionLetter,
@@ -42,17 +51,161 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-def _ordered(items: Any) -> list[Any]:
-    return sorted(items, key=lambda row: (row.order, row.pk))
+def full_name(first_name: str, last_name: str) -> str:
+    """``AbstractUser.get_full_name`` for a person read as a row."""
+    return f"{first_name} {last_name}".strip()
 
 
-def referent_entry(referent: LetterReferent) -> dict[str, Any]:
-    """A référent as the content snapshot records it (``bench_data`` builds the same
-    rows without the database, so both call these entry functions)."""
+# The content of letters, as plain rows ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferentRow:
+    id: int
+    username: str
+    name: str
+    discipline: str
+    mode: str
+    imp_amount: Decimal | None
+    decharge_hours: Decimal | None
+    share: str
+    agreed_version: int | None
+
+
+@dataclass(frozen=True)
+class MissionRow:
+    id: int
+    catalog_item_id: int | None
+    item_code: str | None
+    heading: str | None
+    outside_scope: bool
+    scope_note: str
+    text: str
+    priority: str
+    referents: tuple[str, ...]  # the usernames of the référents carrying it, sorted
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    id: int
+    text: str
+    target: str
+
+
+@dataclass(frozen=True)
+class LetterContent:
+    """A letter's référents, missions and indicators, each in the letter's order."""
+
+    referents: tuple[ReferentRow, ...] = ()
+    missions: tuple[MissionRow, ...] = ()
+    indicators: tuple[IndicatorRow, ...] = ()
+
+
+def letter_contents(letter_ids: Collection[int]) -> dict[int, LetterContent]:
+    """The content of every letter of ``letter_ids`` (a letter without référents,
+    missions or indicators gets an empty one), in three queries whatever their number:
+    the référents with their person, the missions with their catalogue item, heading
+    and carriers, and the indicators."""
+    ids = sorted(set(letter_ids))
+    if not ids:
+        return {}
+    referents: dict[int, list[ReferentRow]] = {i: [] for i in ids}
+    usernames: dict[int, str] = {}
+    for (
+        letter_id,
+        pk,
+        username,
+        first,
+        last,
+        discipline,
+        mode,
+        imp,
+        hours,
+        share,
+        agreed,
+    ) in (
+        LetterReferent.objects.filter(letter_id__in=ids)
+        .order_by("letter_id", "order", "id")
+        .values_list(
+            "letter_id",
+            "id",
+            "user__username",
+            "user__first_name",
+            "user__last_name",
+            "user__discipline",
+            "mode",
+            "imp_amount",
+            "decharge_hours",
+            "share",
+            "agreed_version",
+        )
+    ):
+        usernames[pk] = username
+        referents[letter_id].append(
+            ReferentRow(
+                pk, username, full_name(first, last), discipline, mode, imp, hours, share, agreed
+            )
+        )
+    # One row per mission and référent carrying it (a mission nobody carries comes once,
+    # with None): the carriers come with the missions, in the same query.
+    found: dict[int, tuple[Any, ...]] = {}  # mission id → its row, in the letters' order
+    carriers: dict[int, list[str]] = {}
+    for row in (
+        LetterMission.objects.filter(letter_id__in=ids)
+        .order_by("letter_id", "order", "id")
+        .values_list(
+            "letter_id",
+            "id",
+            "catalog_item_id",
+            "catalog_item__code",
+            "catalog_item__heading__title",
+            "catalog_item__outside_scope",
+            "catalog_item__scope_note",
+            "text",
+            "priority",
+            "referents__id",
+        )
+    ):
+        mission_id, referent_id = row[1], row[-1]
+        found.setdefault(mission_id, row[:-1])
+        if referent_id is not None:
+            carriers.setdefault(mission_id, []).append(usernames[referent_id])
+    missions: dict[int, list[MissionRow]] = {i: [] for i in ids}
+    for letter_id, pk, item_id, code, heading, outside, note, text, priority in found.values():
+        missions[letter_id].append(
+            MissionRow(
+                pk,
+                item_id,
+                code,
+                heading,
+                bool(outside),
+                note or "",
+                text,
+                priority,
+                tuple(sorted(carriers.get(pk, ()))),
+            )
+        )
+    indicators: dict[int, list[IndicatorRow]] = {i: [] for i in ids}
+    for letter_id, pk, text, target in (
+        LetterIndicator.objects.filter(letter_id__in=ids)
+        .order_by("letter_id", "order", "id")
+        .values_list("letter_id", "id", "text", "target")
+    ):
+        indicators[letter_id].append(IndicatorRow(pk, text, target))
     return {
-        "username": referent.user.username,
-        "name": referent.user.get_full_name(),
-        "discipline": referent.user.discipline,
+        i: LetterContent(tuple(referents[i]), tuple(missions[i]), tuple(indicators[i])) for i in ids
+    }
+
+
+# The content snapshot ----------------------------------------------------------------------
+
+
+def referent_entry(referent: ReferentRow) -> dict[str, Any]:
+    """A référent as the content snapshot records it."""
+    return {
+        "username": referent.username,
+        "name": referent.name,
+        "discipline": referent.discipline,
         "mode": referent.mode,
         "imp_amount": _money(referent.imp_amount),
         "decharge_hours": _money(referent.decharge_hours),
@@ -60,22 +213,25 @@ def referent_entry(referent: LetterReferent) -> dict[str, Any]:
     }
 
 
-def mission_entry(mission: LetterMission, carried_by: Iterable[LetterReferent]) -> dict[str, Any]:
+def mission_entry(mission: MissionRow) -> dict[str, Any]:
     """A mission as the content snapshot records it, with the référents carrying it."""
-    item = mission.catalog_item
     return {
-        "catalog_item": item.code if item else None,
-        "heading": item.heading.title if item else None,
-        "outside_scope": bool(item and item.outside_scope),
+        "catalog_item": mission.item_code,
+        "heading": mission.heading,
+        "outside_scope": mission.outside_scope,
         "text": mission.text,
         "priority": mission.priority,
-        "referents": sorted(r.user.username for r in carried_by),
+        "referents": list(mission.referents),
     }
 
 
-def content_snapshot(letter: MissionLetter) -> dict[str, Any]:
-    """Reads relations through ``.all()`` so that a caller may prefetch them
-    (``workflow.selectors.LETTER_PREFETCHES``) and build many snapshots in a few queries."""
+def content_snapshot(letter: MissionLetter, content: LetterContent | None = None) -> dict[str, Any]:
+    """What the letter says. The letter's own fields are read from ``letter`` (with its
+    establishment and school year), as it stands in memory: ``update_letter`` compares
+    the snapshot before and after changing them. ``content`` is read from the database
+    unless given (``letter_contents``, which reads many letters' at once)."""
+    if content is None:
+        content = letter_contents([letter.pk])[letter.pk]
     return {
         "letter": letter.pk,
         "establishment": {"uai": letter.establishment.uai, "name": letter.establishment.name},
@@ -86,11 +242,9 @@ def content_snapshot(letter: MissionLetter) -> dict[str, Any]:
             "start": letter.period_start.isoformat() if letter.period_start else None,
             "end": letter.period_end.isoformat() if letter.period_end else None,
         },
-        "referents": [referent_entry(r) for r in _ordered(letter.referents.all())],
-        "missions": [mission_entry(m, m.referents.all()) for m in _ordered(letter.missions.all())],
-        "indicators": [
-            {"text": i.text, "target": i.target} for i in _ordered(letter.indicators.all())
-        ],
+        "referents": [referent_entry(r) for r in content.referents],
+        "missions": [mission_entry(m) for m in content.missions],
+        "indicators": [{"text": i.text, "target": i.target} for i in content.indicators],
         "means": sorted(letter.means),
         "means_other": letter.means_other,
         "follow_up": letter.follow_up,
@@ -99,14 +253,14 @@ def content_snapshot(letter: MissionLetter) -> dict[str, Any]:
     }
 
 
-def content_sha256(letter: MissionLetter) -> str:
-    return sha256_hex(canonical_json(content_snapshot(letter)))
+def content_sha256(letter: MissionLetter, content: LetterContent | None = None) -> str:
+    return sha256_hex(canonical_json(content_snapshot(letter, content)))
 
 
-def agreement_entry(referent: LetterReferent) -> dict[str, Any]:
+def agreement_entry(username: str, agreed_version: int | None) -> dict[str, Any]:
     """A référent's agreement as the full snapshot records it (``bench_data`` builds
     the same rows without the database, so both call these)."""
-    return {"username": referent.user.username, "agreed_version": referent.agreed_version}
+    return {"username": username, "agreed_version": agreed_version}
 
 
 def opinion_entry(opinion: Opinion) -> dict[str, Any]:
@@ -139,16 +293,14 @@ def signature_entry(signature: Signature) -> dict[str, Any]:
 
 
 def full_snapshot(letter: MissionLetter) -> dict[str, Any]:
-    content = content_snapshot(letter)
+    rows = letter_contents([letter.pk])[letter.pk]
+    content = content_snapshot(letter, rows)
     report = YearEndReport.objects.filter(letter=letter).first()
     return {
         "state": letter.state,
         "content": content,
         "content_sha256": sha256_hex(canonical_json(content)),
-        "agreements": [
-            agreement_entry(r)
-            for r in letter.referents.select_related("user").order_by("order", "id")
-        ],
+        "agreements": [agreement_entry(r.username, r.agreed_version) for r in rows.referents],
         "opinions": [opinion_entry(o) for o in letter.opinions.order_by("recorded_at", "id")],
         "signatures": [
             signature_entry(s)

@@ -38,7 +38,7 @@ from governance.selectors import (
     school_year_for,
     signed_in_user,
 )
-from workflow.actors import actor_for
+from workflow.actors import actor_for, actors_for
 from workflow.calendar import meetings_calendar
 from workflow.editor import (
     EditorState,
@@ -95,7 +95,7 @@ from workflow.services import (
     save_report,
     update_letter,
 )
-from workflow.snapshot import content_sha256
+from workflow.snapshot import content_sha256, letter_contents
 from workflow.transitions import action_label
 
 
@@ -110,22 +110,27 @@ def _letter_or_404(user: User, letter_id: int) -> MissionLetter:
 def todo(request: HttpRequest) -> HttpResponse:
     """À faire: the letters waiting for something from this person."""
     user = signed_in_user(request)
-    acting = RoleAssignment.objects.filter(user=user).exclude(role=Role.DAN).exists()
+    roles = list(roles_of(user))
+    acting = any(assignment.role != Role.DAN for assignment in roles)
     items = []
     letters = (
-        visible_letters(user).exclude(state__in=[LetterState.CLOSED, LetterState.WITHDRAWN])
+        list(
+            visible_letters(user)
+            .exclude(state__in=[LetterState.CLOSED, LetterState.WITHDRAWN])
+            .order_by("-updated_at")[:100]
+        )
         if acting or user.referent_of.exists()
-        else MissionLetter.objects.none()
+        else []
     )
-    for letter in letters.order_by("-updated_at")[:100]:
+    for letter, actor in zip(letters, actors_for(user, letters), strict=True):
         actions = [
             t
-            for t in available_transitions(letter, user)
+            for t in available_transitions(letter, user, actor)
             if t.name not in NOT_TO_DO and not {u.code for u in t.unmet} & ALREADY_DONE
         ]
         if actions:
             items.append({"letter": letter, "actions": actions})
-    return render(request, "workflow/todo.html", {"items": items, "roles": roles_of(user)})
+    return render(request, "workflow/todo.html", {"items": items, "roles": roles})
 
 
 @login_required
@@ -201,6 +206,7 @@ def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
     except LetterNotFound as exc:
         raise Http404(exc.detail) from exc
     step, steps, next_label = lifecycle_step(letter)
+    content = letter_contents([letter.pk])[letter.pk]
     events = (
         AuditEvent.objects.filter(letter=letter)
         .select_related("archive")
@@ -215,11 +221,11 @@ def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
             "step": step,
             "steps": steps,
             "next_label": next_label,
-            "warnings": letter_warnings(letter),
+            "warnings": letter_warnings(letter, content=content),
             "actions": _action_forms(letter, user),
             "may_edit": letter.is_editable and actor_for(user, letter).acts_for_principal,
             "opinions": OpinionValue.choices,
-            "snapshot_sha256": content_sha256(letter),
+            "snapshot_sha256": content_sha256(letter, content),
             "comments": Comment.objects.filter(letter=letter).select_related("author"),
             "history": [(event, action_label(event.action)) for event in events],
             "referents": sorted(letter.referents.all(), key=lambda r: (r.order, r.pk)),

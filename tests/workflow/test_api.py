@@ -12,9 +12,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from governance.models import CatalogItem, User
 from tests.factories import make_letter, make_school
+from workflow.api.serializers import LetterSerializer
 from workflow.models import Comment, MissionLetter
-from workflow.services import add_comment, fire_transition
+from workflow.services import add_comment, fire_transition, update_letter
+from workflow.snapshot import content_sha256
 
 pytestmark = pytest.mark.django_db
 
@@ -404,6 +407,60 @@ def test_history_and_comments_cost_the_same_for_1_and_50_items(django_assert_max
         assert _ok(client.get(comments_url))["count"] == 50
     with django_assert_max_num_queries(one_event):
         assert _ok(client.get(history_url))["count"] == 50
+
+
+def test_each_letter_reads_as_the_schema_declares_it_in_the_list_and_alone():
+    """The representation is built from rows, not by ``LetterSerializer``'s fields:
+    fed back through those fields it comes out unchanged (the names, the types and
+    DRF's formats agree), and a letter reads the same in a page and alone."""
+    call_command("load_demo")
+    school = make_school("Repr")
+    outside = CatalogItem.objects.filter(outside_scope=True).order_by("id").first()
+    assert outside is not None
+    letter = make_letter(school)
+    update_letter(
+        letter_id=letter.pk,
+        user=school.principal,
+        changes={
+            "missions": [
+                {
+                    "catalog_item": outside.pk,
+                    "priority": "principal",
+                    "referents": [school.referent2.username],
+                },
+                {"text": "Animer le club", "priority": "secondary", "referents": []},
+            ]
+        },
+    )
+    seen = 0
+    for user in [school.dan, *User.objects.filter(username__in=["dan", "principal", "referent1"])]:
+        client = APIClient()
+        client.force_authenticate(user)
+        page = _ok(client.get("/api/v1/letters/"))
+        assert page["results"], user
+        for item in page["results"]:
+            assert LetterSerializer(item).data == item
+            assert _ok(client.get(f"/api/v1/letters/{item['id']}/")) == item
+            seen += 1
+    assert seen >= 6
+    client = APIClient()
+    client.force_authenticate(school.principal)
+    body = _ok(client.get(f"/api/v1/letters/{letter.pk}/"))
+    fresh = MissionLetter.objects.select_related("establishment", "school_year").get(pk=letter.pk)
+    assert body["snapshot_sha256"] == content_sha256(fresh)
+    assert body["state_label"] == "Brouillon"
+    assert [
+        (r["user"], r["name"], r["imp_amount"], r["decharge_hours"]) for r in body["referents"]
+    ] == [
+        (school.referent1.username, "Sophie Durand", "1250.00", None),
+        (school.referent2.username, "Karim Benali", None, "1.00"),
+    ]
+    assert [(m["catalog_item"], m["referents"], m["outside_scope"]) for m in body["missions"]] == [
+        (outside.pk, [school.referent2.username], True),
+        (None, [], False),
+    ]
+    assert [w["code"] for w in body["warnings"]] == ["mission_outside_scope"]
+    assert body["created_at"].endswith("+01:00")  # shown in Europe/Paris, as DRF writes it
 
 
 def test_the_schema_and_the_docs_render():

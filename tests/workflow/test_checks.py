@@ -20,3 +20,15 @@ def test_a_missing_pango_is_named_with_the_package_to_install(monkeypatch):
     [warning] = pdf_libraries()
     assert warning.id == "workflow.W001"
     assert "apt-get install libpango-1.0-0" in (warning.hint or "")
+
+
+def test_a_missing_harfbuzz_subset_is_named_with_the_package_to_install(monkeypatch):
+    """Without it WeasyPrint still makes the PDFs, subsetting fonts in Python: slower,
+    so a warning, not an error."""
+    monkeypatch.setattr(
+        "workflow.checks.find_library",
+        lambda name: None if name == "harfbuzz-subset" else f"lib{name}.so",
+    )
+    [warning] = pdf_libraries()
+    assert warning.id == "workflow.W002"
+    assert "apt-get install libharfbuzz-subset0" in (warning.hint or "")

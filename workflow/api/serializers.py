@@ -4,8 +4,8 @@ rule is applied by ``workflow.services``, which the views call."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
-from functools import cached_property
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -26,13 +26,13 @@ from workflow.models import (
     RecognitionMode,
     YearEndReport,
 )
-from workflow.selectors import letter_warnings
-from workflow.snapshot import content_sha256
+from workflow.selectors import envelopes_for, letter_warnings
+from workflow.snapshot import content_sha256, letter_contents
 
 
 class ReferentSerializer(serializers.Serializer):
     user = serializers.CharField(help_text="Identifiant (username) du référent.")
-    name = serializers.CharField(source="user.get_full_name", read_only=True)
+    name = serializers.CharField(read_only=True)
     mode = serializers.ChoiceField(choices=RecognitionMode.choices)
     imp_amount = serializers.DecimalField(
         max_digits=8, decimal_places=2, allow_null=True, required=False, min_value=Decimal("0")
@@ -43,40 +43,14 @@ class ReferentSerializer(serializers.Serializer):
     share = serializers.CharField(required=False, allow_blank=True, max_length=300)
     agreed_version = serializers.IntegerField(read_only=True, allow_null=True)
 
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        data["user"] = instance.user.username
-        return data
-
 
 class MissionSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    catalog_item = serializers.IntegerField(
-        source="catalog_item_id", allow_null=True, required=False, min_value=1
-    )
+    catalog_item = serializers.IntegerField(allow_null=True, required=False, min_value=1)
     text = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     priority = serializers.ChoiceField(choices=MissionPriority.choices, required=False)
     referents = serializers.ListField(child=serializers.CharField(), required=False)
-    outside_scope = serializers.SerializerMethodField()
-
-    def get_outside_scope(self, mission: Any) -> bool:
-        return bool(mission.catalog_item and mission.catalog_item.outside_scope)
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        return {
-            "id": instance.pk,
-            "catalog_item": instance.catalog_item_id,
-            "text": instance.text,
-            "priority": instance.priority,
-            "referents": sorted(r.user.username for r in instance.referents.all()),
-            "outside_scope": self.get_outside_scope(instance),
-        }
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        value = super().to_internal_value(data)
-        if "catalog_item_id" in value:
-            value["catalog_item"] = value.pop("catalog_item_id")
-        return value
+    outside_scope = serializers.BooleanField(read_only=True)
 
 
 class IndicatorSerializer(serializers.Serializer):
@@ -91,18 +65,24 @@ class WarningSerializer(serializers.Serializer):
 
 
 class LetterSerializer(serializers.ModelSerializer):
-    """A letter as read. ``snapshot_sha256`` is the hash a signer is shown and signs."""
+    """A letter as read: the shape the schema publishes. ``snapshot_sha256`` is the hash
+    a signer is shown and signs.
 
-    establishment = serializers.CharField(source="establishment.uai", read_only=True)
-    school_year = serializers.CharField(source="school_year.code", read_only=True)
+    The representation itself is built by ``letter_representations``, from plain rows,
+    for a whole page at once; this serializer declares it, and a test feeds every
+    representation back through it to check that the two agree field by field."""
+
+    establishment = serializers.CharField(read_only=True)
+    school_year = serializers.CharField(read_only=True)
     state = serializers.ChoiceField(choices=LetterState.choices, read_only=True)
-    state_label = serializers.SerializerMethodField()
-    referents = serializers.SerializerMethodField()
-    missions = serializers.SerializerMethodField()
-    indicators = serializers.SerializerMethodField()
+    state_label = serializers.CharField(read_only=True)
+    referents = ReferentSerializer(many=True, read_only=True)
+    missions = MissionSerializer(many=True, read_only=True)
+    indicators = IndicatorSerializer(many=True, read_only=True)
     means = serializers.ListField(child=serializers.ChoiceField(choices=Means.choices))
-    warnings = serializers.SerializerMethodField()
-    snapshot_sha256 = serializers.SerializerMethodField()
+    renewed_from = serializers.IntegerField(read_only=True, allow_null=True)
+    warnings = WarningSerializer(many=True, read_only=True)
+    snapshot_sha256 = serializers.CharField(read_only=True)
 
     class Meta:
         model = MissionLetter
@@ -132,52 +112,90 @@ class LetterSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    # One child serializer of each kind per request, not one per letter: building a
-    # serializer deep-copies its fields, which was most of a page of 50 letters' time.
-    @cached_property
-    def _referent(self) -> ReferentSerializer:
-        return ReferentSerializer()
 
-    @cached_property
-    def _mission(self) -> MissionSerializer:
-        return MissionSerializer()
+# DRF's own formatting of the values that need it, so that a representation reads as
+# the declared fields would write it.
+_MONEY = serializers.DecimalField(max_digits=8, decimal_places=2)
+_HOURS = serializers.DecimalField(max_digits=5, decimal_places=2)
+_MOMENT = serializers.DateTimeField()
 
-    @cached_property
-    def _indicator(self) -> IndicatorSerializer:
-        return IndicatorSerializer()
 
-    @extend_schema_field(ReferentSerializer(many=True))
-    def get_referents(self, letter: MissionLetter) -> list[Any]:
-        rows = sorted(letter.referents.all(), key=lambda r: (r.order, r.pk))
-        return [self._referent.to_representation(row) for row in rows]
+def _decimal(field: serializers.DecimalField, value: Decimal | None) -> str | None:
+    return None if value is None else field.to_representation(value)
 
-    @extend_schema_field(MissionSerializer(many=True))
-    def get_missions(self, letter: MissionLetter) -> list[Any]:
-        rows = sorted(letter.missions.all(), key=lambda m: (m.order, m.pk))
-        return [self._mission.to_representation(row) for row in rows]
 
-    @extend_schema_field(IndicatorSerializer(many=True))
-    def get_indicators(self, letter: MissionLetter) -> list[Any]:
-        rows = sorted(letter.indicators.all(), key=lambda i: (i.order, i.pk))
-        return [self._indicator.to_representation(row) for row in rows]
+def _date(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
-    @extend_schema_field(WarningSerializer(many=True))
-    def get_warnings(self, letter: MissionLetter) -> list[dict[str, str]]:
-        envelopes = self.context.get("envelopes")
-        amounts = None
-        if envelopes is not None:
-            amounts = envelopes.get((letter.establishment_id, letter.school_year_id), [])
-        return [
-            {"code": w.code, "detail": w.message} for w in letter_warnings(letter, envelope=amounts)
-        ]
 
-    def get_state_label(self, letter: MissionLetter) -> str:
-        # Not get_state_display(): it rebuilds a dict of every (lazy) choice per call,
-        # a sixth of the time of a page of 50 letters.
-        return str(LetterState(letter.state).label)
+def letter_representations(letters: Sequence[MissionLetter]) -> list[dict[str, Any]]:
+    """``letters`` (read with their establishment and school year) as the API shows
+    them, in order, with a fixed number of queries: their content as rows
+    (``letter_contents``) and the envelopes of their establishments' years.
 
-    def get_snapshot_sha256(self, letter: MissionLetter) -> str:
-        return content_sha256(letter)
+    Plain data rather than the fields of ``LetterSerializer``: a page of fifty letters
+    spent most of its time in the related instances and the per-field machinery, for
+    the same output (bench/RESULTS.md)."""
+    contents = letter_contents([letter.pk for letter in letters])
+    envelopes = envelopes_for(letters)
+    result = []
+    for letter in letters:
+        content = contents[letter.pk]
+        envelope = envelopes[(letter.establishment_id, letter.school_year_id)]
+        result.append(
+            {
+                "id": letter.pk,
+                "establishment": letter.establishment.uai,
+                "school_year": letter.school_year.code,
+                "state": letter.state,
+                # Not get_state_display(): it rebuilds a dict of every (lazy) choice.
+                "state_label": str(LetterState(letter.state).label),
+                "version": letter.version,
+                "period_kind": letter.period_kind,
+                "period_start": _date(letter.period_start),
+                "period_end": _date(letter.period_end),
+                "referents": [
+                    {
+                        "user": r.username,
+                        "name": r.name,
+                        "mode": r.mode,
+                        "imp_amount": _decimal(_MONEY, r.imp_amount),
+                        "decharge_hours": _decimal(_HOURS, r.decharge_hours),
+                        "share": r.share,
+                        "agreed_version": r.agreed_version,
+                    }
+                    for r in content.referents
+                ],
+                "missions": [
+                    {
+                        "id": m.id,
+                        "catalog_item": m.catalog_item_id,
+                        "text": m.text,
+                        "priority": m.priority,
+                        "referents": list(m.referents),
+                        "outside_scope": m.outside_scope,
+                    }
+                    for m in content.missions
+                ],
+                "indicators": [
+                    {"id": i.id, "text": i.text, "target": i.target} for i in content.indicators
+                ],
+                "means": list(letter.means),
+                "means_other": letter.means_other,
+                "follow_up": letter.follow_up,
+                "qualification": letter.qualification,
+                "dane_training": letter.dane_training,
+                "renewed_from": letter.renewed_from_id,
+                "warnings": [
+                    {"code": w.code, "detail": w.message}
+                    for w in letter_warnings(letter, envelope, content)
+                ],
+                "snapshot_sha256": content_sha256(letter, content),
+                "created_at": _MOMENT.to_representation(letter.created_at),
+                "updated_at": _MOMENT.to_representation(letter.updated_at),
+            }
+        )
+    return result
 
 
 class LetterContentSerializer(serializers.Serializer):

@@ -38,6 +38,7 @@ from workflow.api.serializers import (
     MeetingSerializer,
     ReportSerializer,
     TransitionPayloadSerializer,
+    letter_representations,
 )
 from workflow.models import (
     AgendaItem,
@@ -50,10 +51,7 @@ from workflow.models import (
 )
 from workflow.pdf import render_letter_pdf, render_report_pdf
 from workflow.selectors import (
-    LETTER_PREFETCHES,
-    envelopes_for,
     get_visible_letter,
-    get_visible_letter_with_content,
     meetings_visible_to,
     visible_letters,
 )
@@ -71,9 +69,7 @@ from workflow.transitions import TRANSITIONS
 
 
 def _letter_response(user: User, letter_id: int, code: int = status.HTTP_200_OK) -> Response:
-    return Response(
-        LetterSerializer(get_visible_letter_with_content(user, letter_id)).data, status=code
-    )
+    return Response(letter_representations([get_visible_letter(user, letter_id)])[0], status=code)
 
 
 def framed_by_own_pages(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponseBase]:
@@ -113,10 +109,13 @@ class LetterViewSet(
     def get_queryset(self) -> QuerySet[MissionLetter]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return MissionLetter.objects.none()
-        return visible_letters(signed_in_user(self.request)).prefetch_related(*LETTER_PREFETCHES)
+        return visible_letters(signed_in_user(self.request))
 
     def get_object(self) -> MissionLetter:
-        return get_visible_letter_with_content(signed_in_user(self.request), int(self.kwargs["pk"]))
+        return get_visible_letter(signed_in_user(self.request), int(self.kwargs["pk"]))
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return _letter_response(signed_in_user(request), int(self.kwargs["pk"]))
 
     def _paginated(
         self, queryset: QuerySet[Any], serializer_class: type[serializers.BaseSerializer[Any]]
@@ -129,8 +128,7 @@ class LetterViewSet(
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         assert page is not None
-        serializer = LetterSerializer(page, many=True, context={"envelopes": envelopes_for(page)})
-        return self.get_paginated_response(serializer.data)
+        return self.get_paginated_response(letter_representations(page))
 
     @extend_schema(request=LetterCreateSerializer, responses={201: LetterSerializer})
     def create(self, request: Request) -> Response:
@@ -429,9 +427,5 @@ class MeetingViewSet(
         letters = record_meeting_opinions(
             meeting_id=meeting.pk, user=user, opinions=serializer.validated_data["opinions"]
         )
-        fresh = (
-            visible_letters(user)
-            .prefetch_related(*LETTER_PREFETCHES)
-            .filter(pk__in=[letter.pk for letter in letters])
-        )
-        return Response(LetterSerializer(fresh, many=True).data)
+        fresh = visible_letters(user).filter(pk__in=[letter.pk for letter in letters])
+        return Response(letter_representations(list(fresh)))
