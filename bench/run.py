@@ -34,6 +34,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from ctypes.util import find_library
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -446,12 +447,19 @@ def machine() -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()")
         database = cursor.fetchone()[0].split(" on ")[0]
+        cursor.execute("SHOW shared_buffers")
+        shared_buffers = cursor.fetchone()[0]
     return {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "cpu": cpu,
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "database": database,
+        # What the figures depend on beyond the code: the database's cache, whether
+        # connections persist, and whether WeasyPrint subsets fonts with HarfBuzz.
+        "shared_buffers": shared_buffers,
+        "conn_max_age": settings.DATABASES["default"]["CONN_MAX_AGE"],
+        "harfbuzz_subset": find_library("harfbuzz-subset") is not None,
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 

@@ -39,7 +39,7 @@ LETTER_PREFETCHES = (
 REFERENT_ROW = "letter-referent"
 
 
-def _scope_rows(user: User) -> list[tuple[str, int, int | None]]:
+def _scope_rows(user: User) -> list[tuple[str, int | None, int | None]]:
     """The person's roles (role, establishment, académie) and, marked ``REFERENT_ROW``,
     the letters naming them référent (with the letter's id as the second value), in one
     query, since every read of letters starts here."""
@@ -75,7 +75,7 @@ def visible_letters(user: User) -> QuerySet[MissionLetter]:
     academies: set[int] = set()
     referent_of: list[int] = []
     for role, establishment_id, academy_id in _scope_rows(user):
-        if role == REFERENT_ROW:
+        if role == REFERENT_ROW and establishment_id is not None:
             referent_of.append(establishment_id)  # the letter's id, in this column
         elif role in ESTABLISHMENT_READERS and establishment_id is not None:
             establishments.add(establishment_id)
@@ -132,8 +132,8 @@ def get_visible_letter(user: User, letter_id: int) -> MissionLetter:
 
 
 def get_visible_letter_with_content(user: User, letter_id: int) -> MissionLetter:
-    """The letter with what its full representation reads prefetched; ``LetterNotFound``
-    as ``get_visible_letter``."""
+    """The letter with its content prefetched as related instances, for the pages that
+    show them (``LETTER_PREFETCHES``); ``LetterNotFound`` as ``get_visible_letter``."""
     letter = visible_letters(user).prefetch_related(*LETTER_PREFETCHES).filter(pk=letter_id).first()
     if letter is None:
         raise LetterNotFound(_("Lettre de mission introuvable."))

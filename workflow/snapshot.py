@@ -110,7 +110,6 @@ def letter_contents(letter_ids: Collection[int]) -> dict[int, LetterContent]:
     if not ids:
         return {}
     referents: dict[int, list[ReferentRow]] = {i: [] for i in ids}
-    usernames: dict[int, str] = {}
     for (
         letter_id,
         pk,
@@ -140,7 +139,6 @@ def letter_contents(letter_ids: Collection[int]) -> dict[int, LetterContent]:
             "agreed_version",
         )
     ):
-        usernames[pk] = username
         referents[letter_id].append(
             ReferentRow(
                 pk, username, full_name(first, last), discipline, mode, imp, hours, share, agreed
@@ -163,13 +161,13 @@ def letter_contents(letter_ids: Collection[int]) -> dict[int, LetterContent]:
             "catalog_item__scope_note",
             "text",
             "priority",
-            "referents__id",
+            "referents__user__username",
         )
     ):
-        mission_id, referent_id = row[1], row[-1]
+        mission_id, carrier = row[1], row[-1]
         found.setdefault(mission_id, row[:-1])
-        if referent_id is not None:
-            carriers.setdefault(mission_id, []).append(usernames[referent_id])
+        if carrier is not None:
+            carriers.setdefault(mission_id, []).append(carrier)
     missions: dict[int, list[MissionRow]] = {i: [] for i in ids}
     for letter_id, pk, item_id, code, heading, outside, note, text, priority in found.values():
         missions[letter_id].append(

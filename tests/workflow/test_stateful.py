@@ -50,7 +50,6 @@ from workflow.models import (
     SignatureQuality,
     YearEndReport,
 )
-from workflow.selectors import LETTER_PREFETCHES
 from workflow.services import fire_transition, save_report, update_letter
 from workflow.snapshot import content_sha256
 from workflow.transitions import TRANSITIONS
@@ -140,13 +139,8 @@ def _letter(letter_id: int) -> MissionLetter:
 
 
 def _content_sha256(letter_id: int) -> str:
-    """The content hash, read with the prefetches the snapshot is written for."""
-    letter = (
-        MissionLetter.objects.select_related("establishment", "school_year")
-        .prefetch_related(*LETTER_PREFETCHES)
-        .get(pk=letter_id)
-    )
-    return content_sha256(letter)
+    """The content hash of the letter as it stands in the database."""
+    return content_sha256(_letter(letter_id))
 
 
 def _footprint(letter_id: int, *, content: bool = False) -> tuple[Any, ...]:

@@ -64,63 +64,50 @@ class WarningSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class LetterSerializer(serializers.ModelSerializer):
-    """A letter as read: the shape the schema publishes. ``snapshot_sha256`` is the hash
-    a signer is shown and signs.
+class LetterSerializer(serializers.Serializer):
+    """A letter as read (DESIGN §7): the shape the schema publishes. ``snapshot_sha256``
+    is the hash a signer is shown and signs.
 
-    The representation itself is built by ``letter_representations``, from plain rows,
-    for a whole page at once; this serializer declares it, and a test feeds every
-    representation back through it to check that the two agree field by field."""
+    It declares the representation, it does not make it: ``letter_representations``
+    builds it from plain rows for a whole page at once, and a test feeds every
+    representation back through these fields to check that the two agree. Given a
+    ``MissionLetter`` instead of such a representation, it would not read it."""
 
-    establishment = serializers.CharField(read_only=True)
+    id = serializers.IntegerField(read_only=True)
+    establishment = serializers.CharField(read_only=True, help_text="UAI de l'établissement.")
     school_year = serializers.CharField(read_only=True)
     state = serializers.ChoiceField(choices=LetterState.choices, read_only=True)
     state_label = serializers.CharField(read_only=True)
+    version = serializers.IntegerField(read_only=True)
+    period_kind = serializers.ChoiceField(choices=PeriodKind.choices, read_only=True)
+    period_start = serializers.DateField(read_only=True, allow_null=True)
+    period_end = serializers.DateField(read_only=True, allow_null=True)
     referents = ReferentSerializer(many=True, read_only=True)
     missions = MissionSerializer(many=True, read_only=True)
     indicators = IndicatorSerializer(many=True, read_only=True)
-    means = serializers.ListField(child=serializers.ChoiceField(choices=Means.choices))
+    means = serializers.ListField(
+        child=serializers.ChoiceField(choices=Means.choices), read_only=True
+    )
+    means_other = serializers.CharField(read_only=True)
+    follow_up = serializers.ChoiceField(choices=FollowUp.choices, read_only=True)
+    qualification = serializers.CharField(read_only=True)
+    dane_training = serializers.CharField(read_only=True)
     renewed_from = serializers.IntegerField(read_only=True, allow_null=True)
     warnings = WarningSerializer(many=True, read_only=True)
     snapshot_sha256 = serializers.CharField(read_only=True)
-
-    class Meta:
-        model = MissionLetter
-        fields = [
-            "id",
-            "establishment",
-            "school_year",
-            "state",
-            "state_label",
-            "version",
-            "period_kind",
-            "period_start",
-            "period_end",
-            "referents",
-            "missions",
-            "indicators",
-            "means",
-            "means_other",
-            "follow_up",
-            "qualification",
-            "dane_training",
-            "renewed_from",
-            "warnings",
-            "snapshot_sha256",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
 
 
-# DRF's own formatting of the values that need it, so that a representation reads as
-# the declared fields would write it.
-_MONEY = serializers.DecimalField(max_digits=8, decimal_places=2)
-_HOURS = serializers.DecimalField(max_digits=5, decimal_places=2)
-_MOMENT = serializers.DateTimeField()
+# DRF's own formatting of the values that need it, by the very fields that declare them,
+# so that a representation reads as the declared fields would write it.
+_REFERENT_FIELDS = ReferentSerializer().fields
+_MONEY = _REFERENT_FIELDS["imp_amount"]
+_HOURS = _REFERENT_FIELDS["decharge_hours"]
+_MOMENT = LetterSerializer().fields["created_at"]
 
 
-def _decimal(field: serializers.DecimalField, value: Decimal | None) -> str | None:
+def _decimal(field: serializers.Field[Any, Any, Any, Any], value: Decimal | None) -> str | None:
     return None if value is None else field.to_representation(value)
 
 
