@@ -4,9 +4,10 @@
 
 - starts gunicorn (2 workers, ``bench.settings``) on loopback and drives it with a
   small asyncio httpx client: closed loop, ``--concurrency`` clients per scenario,
-  ``--duration`` seconds each after a short warm-up; p50 / p95 / p99 latency and
-  throughput, and each scenario's throughput as a share of the ceiling's (a DRF
-  endpoint that returns a constant);
+  ``--duration`` seconds each after a short warm-up, every scenario in turn for
+  ``--rounds`` rounds; p50 / p95 / p99 latency and throughput, and each scenario's
+  throughput as a share of the ceiling's (a DRF endpoint that returns a constant) in
+  the same round; the medians over the rounds;
 - counts the SQL queries of one request of each scenario (Django's test client,
   in-process);
 - times the reminder sweep over the whole data set (twice: the first run, then the
@@ -244,16 +245,15 @@ def scenarios(c: Cast) -> dict[str, Callable[[int], Callable[[], Request]]]:
 WORKERS_MAX = 8
 
 
-async def drive(
-    base: str, factory: Callable[[int], Callable[[], Request]], concurrency: int, seconds: float
-) -> dict[str, Any]:
+async def drive(base: str, makers: list[Callable[[], Request]], seconds: float) -> dict[str, Any]:
+    """One client per maker (each makes its next request), in a closed loop."""
     latencies: list[float] = []
     errors: dict[str, int] = {}
     warmup_ends = time.perf_counter() + 1.5
     ends = warmup_ends + seconds
 
     async def worker(number: int) -> None:
-        make = factory(number)
+        make = makers[number]
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             while (now := time.perf_counter()) < ends:
                 method, path, headers, body = make()
@@ -266,7 +266,7 @@ async def drive(
                 elif now >= warmup_ends:
                     latencies.append(elapsed)
 
-    await asyncio.gather(*(worker(n) for n in range(concurrency)))
+    await asyncio.gather(*(worker(n) for n in range(len(makers))))
     return {
         "requests": len(latencies),
         "throughput_rps": round(len(latencies) / seconds, 1),
@@ -329,6 +329,23 @@ def query_counts(c: Cast, names: list[str]) -> dict[str, int]:
         assert response.status_code in (200, 201), (name, response.status_code, response.content)
         counts[name] = counter[0]
     return counts
+
+
+def median_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A scenario over several rounds: the median of each figure (each round's share of
+    the ceiling is taken against that round's own ceiling, minutes apart at most, so a
+    machine that slows down between rounds does not bias it)."""
+    result: dict[str, Any] = {}
+    for key, value in rows[0].items():
+        if isinstance(value, int | float):
+            result[key] = round(statistics.median(row[key] for row in rows), 3)
+    errors: dict[str, int] = {}
+    for row in rows:
+        for error, count in row.get("errors", {}).items():
+            errors[error] = errors.get(error, 0) + count
+    result["errors"] = errors
+    result["rounds"] = len(rows)
+    return result
 
 
 # Background work ----------------------------------------------------------------------------
@@ -472,6 +489,9 @@ def main() -> None:
     parser.add_argument("--label", default="run")
     parser.add_argument("--duration", type=float, default=15, help="seconds per scenario")
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds of every HTTP scenario (medians)"
+    )
     parser.add_argument("--only", nargs="*", default=None, help="http sweep mail pdf")
     parser.add_argument("--scenarios", nargs="*", default=HTTP_SCENARIOS)
     parser.add_argument("--mails", type=int, default=3000)
@@ -494,17 +514,24 @@ def main() -> None:
         c = cast()  # the transition counted above moved one letter on: read states again
         connections.close_all()
         made = scenarios(c)
-        http: dict[str, Any] = {}
+        # Each client's request maker lives across the rounds: the transitions go on
+        # from the state the previous round left their letters in.
+        makers = {name: [made[name](w) for w in range(args.concurrency)] for name in made}
+        rounds: list[dict[str, Any]] = []
         with gunicorn(free_port()) as base:
-            for name in args.scenarios:
-                http[name] = asyncio.run(drive(base, made[name], args.concurrency, args.duration))
-                http[name]["load_average"] = round(os.getloadavg()[0], 2)
-                print(name, json.dumps(http[name]), flush=True)
-        ceiling = http.get("ceiling", {}).get("throughput_rps")
-        if ceiling:
-            for row in http.values():
-                row["share_of_ceiling"] = round(row["throughput_rps"] / ceiling, 3)
-        report["http"] = http
+            for number in range(1, args.rounds + 1):
+                measured: dict[str, Any] = {}
+                for name in args.scenarios:
+                    measured[name] = asyncio.run(drive(base, makers[name], args.duration))
+                    measured[name]["load_average"] = round(os.getloadavg()[0], 2)
+                    print(f"round {number}", name, json.dumps(measured[name]), flush=True)
+                ceiling = measured.get("ceiling", {}).get("throughput_rps")
+                if ceiling:
+                    for row in measured.values():
+                        row["share_of_ceiling"] = round(row["throughput_rps"] / ceiling, 3)
+                rounds.append(measured)
+        report["http"] = {name: median_of([r[name] for r in rounds]) for name in args.scenarios}
+        report["http_rounds"] = rounds
     if "sweep" in parts:
         report["sweep"] = sweep()
         print("sweep", json.dumps(report["sweep"]), flush=True)
