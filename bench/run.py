@@ -473,9 +473,13 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "database": database,
         # What the figures depend on beyond the code: the database's cache, whether
-        # connections persist, and whether WeasyPrint subsets fonts with HarfBuzz.
+        # connections persist and statements are prepared (after how many runs), and
+        # whether WeasyPrint subsets fonts with HarfBuzz.
         "shared_buffers": shared_buffers,
         "conn_max_age": settings.DATABASES["default"]["CONN_MAX_AGE"],
+        "prepared_statements": settings.DATABASES["default"]
+        .get("OPTIONS", {})
+        .get("prepare_threshold"),
         "harfbuzz_subset": find_library("harfbuzz-subset") is not None,
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }

@@ -99,13 +99,22 @@ def actor_for(user: User, letter: MissionLetter) -> Actor:
     return actors_for(user, [letter])[0]
 
 
-def actors_for(user: User, letters: Sequence[MissionLetter]) -> list[Actor]:
+def actors_for(
+    user: User,
+    letters: Sequence[MissionLetter],
+    assignments: Sequence[RoleAssignment] | None = None,
+) -> list[Actor]:
     """What ``user`` is with respect to each of ``letters``, today, in order: their roles
     and the référent rows naming them are read once for all the letters (the À faire
-    page asks this of every letter it lists), the delegation once per establishment."""
-    assignments = list(
-        RoleAssignment.objects.filter(user=user).values_list(
-            "role", "establishment_id", "academy_id"
+    page asks this of every letter it lists), the delegation once per establishment.
+    ``assignments`` are the person's roles when the caller has read them already."""
+    held = (
+        [(a.role, a.establishment_id, a.academy_id) for a in assignments]
+        if assignments is not None
+        else list(
+            RoleAssignment.objects.filter(user=user).values_list(
+                "role", "establishment_id", "academy_id"
+            )
         )
     )
     saved = [letter.pk for letter in letters if letter.pk is not None]
@@ -119,7 +128,7 @@ def actors_for(user: User, letters: Sequence[MissionLetter]) -> list[Actor]:
     for letter in letters:
         roles = frozenset(
             role
-            for role, establishment_id, academy_id in assignments
+            for role, establishment_id, academy_id in held
             if establishment_id == letter.establishment_id
             or (role == Role.DAN and academy_id == letter.establishment.academy_id)
         )

@@ -122,7 +122,7 @@ def todo(request: HttpRequest) -> HttpResponse:
         if acting or user.referent_of.exists()
         else []
     )
-    for letter, actor in zip(letters, actors_for(user, letters), strict=True):
+    for letter, actor in zip(letters, actors_for(user, letters, roles), strict=True):
         actions = [
             t
             for t in available_transitions(letter, user, actor)

@@ -17,6 +17,7 @@ django.setup()
 print(json.dumps({
     "engine": settings.DATABASES["default"]["ENGINE"],
     "name": str(settings.DATABASES["default"]["NAME"]),
+    "db_options": settings.DATABASES["default"].get("OPTIONS", {}),
     "broker": settings.CELERY_BROKER_URL,
     "transport": settings.CELERY_BROKER_TRANSPORT_OPTIONS,
     "email_backend": settings.EMAIL_BACKEND,
@@ -80,7 +81,46 @@ def test_production_services_come_from_the_environment(tmp_path):
     assert (found["email_host"], found["email_port"]) == ("mail.example", 2525)
     assert found["debug"] is False
     assert found["decharge_rate"] == "1080.00"
+    assert found["db_options"] == {"server_side_binding": True, "prepare_threshold": 5}
     assert not (tmp_path / "var").exists()
+
+
+def test_prepared_statements_can_be_turned_off_for_a_transaction_pooler(tmp_path):
+    found = _settings_with(
+        tmp_path,
+        SECRET_KEY="s" * 50,
+        DATABASE_URL="postgres://lettres:pw@pgbouncer.example:6432/lettres",
+        DATABASE_PREPARED_STATEMENTS="false",
+    )
+    assert found["db_options"] == {}
+
+
+def test_sqlite_gets_no_postgresql_options(tmp_path):
+    assert _settings_with(tmp_path, DEBUG="true")["db_options"] == {}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_statement_run_again_is_prepared_once_on_postgresql():
+    """What the settings promise, seen from the server: after five runs the ORM's
+    statement is one of the connection's prepared statements, and its answers do not
+    change once it is."""
+    from django.db import connection
+
+    from governance.models import Academy
+
+    Academy.objects.create(code="prep", name="Académie de test")
+    answers = [
+        list(Academy.objects.filter(code="prep").values_list("name", flat=True)) for _ in range(7)
+    ]
+    assert answers == [["Académie de test"]] * 7
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%FROM "governance_academy" WHERE "governance_academy"."code" = $1%'],
+        )
+        (prepared,) = cursor.fetchone()
+    assert prepared == 1
 
 
 def test_french_first_english_available_stored_in_utc_shown_in_paris(tmp_path):
