@@ -154,6 +154,11 @@ class Establishment(models.Model):
                 condition=Q(uai__regex=r"^[0-9]{7}[A-Z]$"),
                 name="establishment_uai_format",
             ),
+            # Redundant with the primary key, on purpose: it is the target of the
+            # letters' foreign key on (establishment, académie), through which
+            # PostgreSQL carries an establishment's letters to its new académie
+            # (workflow migration 0005).
+            models.UniqueConstraint(fields=["id", "academy"], name="establishment_id_academy"),
         ]
 
     def __str__(self) -> str:

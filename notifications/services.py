@@ -607,20 +607,18 @@ def open_due_reports() -> int:
     transition's guard still judges each one against today's date."""
     today = timezone.localdate()
     in_force = MissionLetter.objects.filter(state=LetterState.IN_FORCE)
-    academies = {a.pk: a for a in Academy.objects.filter(establishments__letters__in=in_force)}
+    academies = {a.pk: a for a in Academy.objects.filter(pk__in=in_force.values("academy_id"))}
     years = {y.pk: y for y in SchoolYear.objects.filter(letters__in=in_force)}
     opened_pairs = [
         (academy_id, year_id)
-        for academy_id, year_id in in_force.values_list(
-            "establishment__academy_id", "school_year_id"
-        ).distinct()
+        for academy_id, year_id in in_force.values_list("academy_id", "school_year_id").distinct()
         if academies[academy_id].report_window_opens_on(years[year_id]) <= today
     ]
     opened = 0
     for academy_id, year_id in opened_pairs:
-        for letter_id in in_force.filter(
-            establishment__academy_id=academy_id, school_year_id=year_id
-        ).values_list("pk", flat=True):
+        for letter_id in in_force.filter(academy_id=academy_id, school_year_id=year_id).values_list(
+            "pk", flat=True
+        ):
             try:
                 fire_transition(letter_id=letter_id, name="open_report", user=None)
             except WorkflowError:

@@ -386,6 +386,7 @@ class Generator:
         rng = self.rng
         row = MissionLetter(
             establishment=establishment,
+            academy_id=establishment.academy_id,  # bulk_create does not call save
             school_year=year,
             state=state,
             version=1,

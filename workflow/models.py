@@ -10,6 +10,7 @@ transition may not happen are explained by ``workflow.guards``.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -19,6 +20,7 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 
 from governance.imp import format_euros, recognition_amount
 from governance.models import (
+    Academy,
     CatalogItem,
     CouncilKind,
     Establishment,
@@ -84,6 +86,20 @@ class MissionLetter(ConcurrentTransitionMixin, models.Model):
         on_delete=models.PROTECT,
         related_name="letters",
     )
+    # The establishment's, copied: the DAN's lists filter on the académie, and through
+    # the establishment PostgreSQL walked the (state, id) index over the whole country
+    # (bench/RESULTS.md, 3 December). ``save`` fills it; a foreign key on
+    # (establishment, academy) to the establishment's (id, academy), ON UPDATE CASCADE,
+    # keeps it equal to the establishment's in the database itself, even when an
+    # establishment changes académie (migration 0005). Indexed in Meta.indexes.
+    academy = models.ForeignKey(
+        Academy,
+        verbose_name=_("académie"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
+    )
     # Indexed with the id (Meta.indexes), not alone: see there.
     state = FSMField(_("état"), default=S.DRAFT, choices=S.choices, protected=True)
     version = models.PositiveIntegerField(
@@ -145,6 +161,17 @@ class MissionLetter(ConcurrentTransitionMixin, models.Model):
             # newer letter of the country, and closed letters are the oldest ones
             # (bench/RESULTS.md). Also serves every filter on the state alone.
             models.Index(fields=["state", "id"], name="letter_state_id_idx"),
+            # The same within an académie, for the DAN's lists (bench/RESULTS.md, 3
+            # December): one state across the years (closed letters), one school year
+            # (its page, newest first), one state in one year (its page and counts).
+            models.Index(fields=["academy", "state", "id"], name="letter_academy_state_id_idx"),
+            models.Index(
+                fields=["academy", "school_year", "id"], name="letter_academy_year_id_idx"
+            ),
+            models.Index(
+                fields=["academy", "school_year", "state", "id"],
+                name="letter_academy_year_state_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -161,6 +188,13 @@ class MissionLetter(ConcurrentTransitionMixin, models.Model):
             "establishment": self.establishment.name,
             "year": self.school_year.code,
         }
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A new letter takes its establishment's académie; afterwards the database
+        keeps the two equal (see the field)."""
+        if self.academy_id is None and self.establishment_id is not None:
+            self.academy_id = self.establishment.academy_id
+        super().save(*args, **kwargs)
 
     @property
     def is_editable(self) -> bool:

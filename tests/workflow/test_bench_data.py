@@ -79,7 +79,10 @@ def test_audit_chains_verify_and_end_in_the_letters_state(generated):
 
 
 def test_rows_match_each_letters_state(generated):
-    for letter in MissionLetter.objects.annotate(n=Count("referents")):
+    for letter in MissionLetter.objects.annotate(n=Count("referents")).select_related(
+        "establishment"
+    ):
+        assert letter.academy_id == letter.establishment.academy_id  # bulk: no save()
         assert letter.n >= 1
         assert letter.missions.exists()
         reached = (
