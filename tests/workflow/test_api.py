@@ -13,11 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from governance.models import CatalogItem, User
-from tests.factories import make_letter, make_school
+from governance.models import Academy, CatalogItem, User
+from tests.factories import advance, make_letter, make_school
 from workflow.api.serializers import LetterSerializer
 from workflow.models import Comment, MissionLetter
-from workflow.services import add_comment, fire_transition, update_letter
+from workflow.services import add_comment, create_letter, fire_transition, update_letter
 from workflow.snapshot import content_sha256
 
 pytestmark = pytest.mark.django_db
@@ -408,6 +408,37 @@ def test_history_and_comments_cost_the_same_for_1_and_50_items(django_assert_max
         assert _ok(client.get(comments_url))["count"] == 50
     with django_assert_max_num_queries(one_event):
         assert _ok(client.get(history_url))["count"] == 50
+
+
+def test_the_dans_list_filters_on_year_state_and_establishment():
+    """The DAN's filters (DESIGN §7): the school year by its code, the state, the UAI;
+    an unknown year is an empty page, not an error; another académie's letters never
+    show, whatever the filter."""
+    school, other = make_school("F1"), make_school("F2")
+    elsewhere = make_school("F3", academy=Academy.objects.create(code="lyon", name="Lyon"))
+    this_year = make_letter(school)
+    advance(this_year, school, "concertation")
+    other_this_year = make_letter(other)
+    next_year = create_letter(
+        user=other.principal, establishment=other.establishment, school_year=other.next_year
+    )
+    make_letter(elsewhere)
+    dan = APIClient()
+    dan.force_authenticate(school.dan)
+
+    def ids(query: str) -> list[int]:
+        return [item["id"] for item in _ok(dan.get(f"/api/v1/letters/?{query}"))["results"]]
+
+    assert ids(f"school_year={school.year.code}") == [other_this_year.pk, this_year.pk]
+    assert ids(f"school_year={school.next_year.code}") == [next_year.pk]
+    assert ids(f"school_year={school.year.code}&state=concertation") == [this_year.pk]
+    assert ids(f"school_year={school.year.code}&state=draft") == [other_this_year.pk]
+    assert ids(f"state=draft&establishment={other.establishment.uai}") == [
+        next_year.pk,
+        other_this_year.pk,
+    ]
+    assert ids("school_year=1999-2000") == []
+    assert ids(f"establishment={elsewhere.establishment.uai}") == []
 
 
 def test_each_letter_reads_as_the_schema_declares_it_in_the_list_and_alone():
