@@ -3,13 +3,7 @@ PostgreSQL: the DAN's lists filter on it (bench/RESULTS.md, 3 December)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
-
-FILL = """
-UPDATE workflow_missionletter AS letter
-   SET academy_id = establishment.academy_id
-  FROM governance_establishment AS establishment
- WHERE establishment.id = letter.establishment_id
-"""
+from django.db.models import OuterRef, Subquery
 
 # A letter's (establishment, académie) must be an establishment's (id, académie); when
 # an establishment changes académie (the admin allows it), its letters follow. Django
@@ -26,18 +20,18 @@ ALTER TABLE workflow_missionletter
 
 
 def fill(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
+    """One UPDATE, each letter taking its establishment's académie."""
+    MissionLetter = apps.get_model("workflow", "MissionLetter")
+    Establishment = apps.get_model("governance", "Establishment")
+    academy = Establishment.objects.filter(pk=OuterRef("establishment_id")).values("academy")
+    on_postgresql = schema_editor.connection.vendor == "postgresql"
+    if on_postgresql:
         # The new key's checks run now, not at commit: left pending, they would forbid
         # the ALTER TABLE that follows in this transaction.
         schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        schema_editor.execute(FILL)
+    MissionLetter.objects.update(academy_id=Subquery(academy[:1]))
+    if on_postgresql:
         schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
-        return
-    MissionLetter = apps.get_model("workflow", "MissionLetter")
-    for letter in MissionLetter.objects.select_related("establishment").iterator():
-        MissionLetter.objects.filter(pk=letter.pk).update(
-            academy_id=letter.establishment.academy_id
-        )
 
 
 def add_same_academy(apps, schema_editor):
@@ -59,6 +53,18 @@ def drop_same_academy(apps, schema_editor):
     )
 
 
+def academy_field(*, null: bool) -> models.ForeignKey:
+    return models.ForeignKey(
+        db_index=False,
+        editable=False,
+        null=null,
+        on_delete=django.db.models.deletion.PROTECT,
+        related_name="+",
+        to="governance.academy",
+        verbose_name="académie",
+    )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("governance", "0003_establishment_id_academy"),
@@ -66,32 +72,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
-            model_name="missionletter",
-            name="academy",
-            field=models.ForeignKey(
-                db_index=False,
-                editable=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="governance.academy",
-                verbose_name="académie",
-            ),
-        ),
+        # Nullable while the existing letters are filled, then required.
+        migrations.AddField("missionletter", "academy", academy_field(null=True)),
         migrations.RunPython(fill, migrations.RunPython.noop, elidable=False),
-        migrations.AlterField(
-            model_name="missionletter",
-            name="academy",
-            field=models.ForeignKey(
-                db_index=False,
-                editable=False,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="governance.academy",
-                verbose_name="académie",
-            ),
-        ),
+        migrations.AlterField("missionletter", "academy", academy_field(null=False)),
         migrations.AddIndex(
             model_name="missionletter",
             index=models.Index(
