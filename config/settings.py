@@ -354,6 +354,13 @@ ALLOW_DEMO_DATA = env.bool("ALLOW_DEMO_DATA", default=DEBUG)
 # is "bench". Never on by default, not even in development.
 ALLOW_BENCH_DATA = env.bool("ALLOW_BENCH_DATA", default=False)
 
+# The letters' content as reads show it, cached in each process's memory
+# (workflow.snapshot.read_contents): at most this many letters (about 2 kB each), each
+# kept at most this long. Its keys are made of what it holds, so it needs no
+# invalidation; the age bound is only a backstop.
+LETTER_CACHE_ENTRIES = env.int("LETTER_CACHE_ENTRIES", default=20_000)
+LETTER_CACHE_SECONDS = env.int("LETTER_CACHE_SECONDS", default=24 * 3600)
+
 # The embedded default keeps its files under VAR_DIR: make the folders it uses.
 if not env.str("DATABASE_URL", default=""):
     VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -70,12 +70,19 @@ class AcademyOIDCBackend(OIDCAuthenticationBackend):
     def update_user(self, user: User, claims: dict[str, Any]) -> User:
         """Keep the name and professional e-mail from the provider; add the roles its
         claims grant (roles are never removed here: an administrator does that)."""
-        user.first_name = _first(claims.get("given_name")) or user.first_name
-        user.last_name = (
-            _first(claims.get("usual_name") or claims.get("family_name")) or user.last_name
-        )
-        user.email = _first(claims.get("email")) or user.email
-        user.save(update_fields=["first_name", "last_name", "email"])
+        given = {
+            "first_name": _first(claims.get("given_name")) or user.first_name,
+            "last_name": _first(claims.get("usual_name") or claims.get("family_name"))
+            or user.last_name,
+            "email": _first(claims.get("email")) or user.email,
+        }
+        changed = [name for name, value in given.items() if getattr(user, name) != value]
+        if changed:
+            # Only a real change is saved, with updated_at: the letters' cached content
+            # shows the new name, and a sign-in that changes nothing keeps their cache.
+            for name in changed:
+                setattr(user, name, given[name])
+            user.save(update_fields=[*changed, "updated_at"])
         for uai, role in roles_from(claims):
             establishment = Establishment.objects.filter(uai=uai).first()
             if establishment is None:

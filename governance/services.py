@@ -58,7 +58,10 @@ def load_catalogue(path: Path = CATALOGUE_FILE, *, overwrite: bool = False) -> C
         )
         headings_created += created
         if overwrite and not created:
-            CatalogHeading.objects.filter(pk=heading.pk).update(**heading_fields)
+            # update() skips auto_now: the letters' cached content reads updated_at.
+            CatalogHeading.objects.filter(pk=heading.pk).update(
+                **heading_fields, updated_at=timezone.now()
+            )
         for item_data in heading_data["items"]:
             item_fields = {
                 "heading": heading,
@@ -74,7 +77,7 @@ def load_catalogue(path: Path = CATALOGUE_FILE, *, overwrite: bool = False) -> C
             items_created += created
             if overwrite and not created:
                 items_updated += CatalogItem.objects.filter(code=item_data["code"]).update(
-                    **item_fields
+                    **item_fields, updated_at=timezone.now()
                 )
     return CatalogueLoadResult(headings_created, items_created, items_updated)
 

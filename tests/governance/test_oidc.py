@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from governance.models import Role, RoleAssignment
+from governance.models import Role, RoleAssignment, User
 from governance.oidc import AcademyOIDCBackend, roles_from, username_from
 from tests.factories import make_school
 
@@ -55,6 +55,20 @@ def test_a_later_sign_in_updates_the_name_and_adds_roles_without_removing_any(se
     assert set(
         RoleAssignment.objects.filter(user=user).values_list("role", "establishment__uai")
     ) == {(Role.TEACHER, school.establishment.uai), (Role.TEACHER, other.establishment.uai)}
+
+
+def test_a_sign_in_saves_the_person_only_when_the_claims_change_them():
+    """The letters' cached content is keyed on when their référents last changed: a
+    sign-in that changes nothing must not move it, one that renames must."""
+    backend = AcademyOIDCBackend()
+    user = backend.create_user(_claims())
+    stamp = User.objects.get(pk=user.pk).updated_at
+    backend.update_user(User.objects.get(pk=user.pk), _claims())
+    assert User.objects.get(pk=user.pk).updated_at == stamp
+    backend.update_user(User.objects.get(pk=user.pk), _claims(given_name="Clara"))
+    renamed = User.objects.get(pk=user.pk)
+    assert (renamed.first_name, renamed.last_name) == ("Clara", "Martin")
+    assert renamed.updated_at > stamp
 
 
 def test_unknown_establishments_and_roles_give_no_role(caplog):

@@ -27,7 +27,7 @@ from workflow.models import (
     YearEndReport,
 )
 from workflow.selectors import envelopes_for, letter_warnings
-from workflow.snapshot import content_sha256, letter_contents
+from workflow.snapshot import read_contents
 
 
 class ReferentSerializer(serializers.Serializer):
@@ -117,17 +117,18 @@ def _date(value: dt.date | None) -> str | None:
 
 def letter_representations(letters: Sequence[MissionLetter]) -> list[dict[str, Any]]:
     """``letters`` (read with their establishment and school year) as the API shows
-    them, in order, with a fixed number of queries: their content as rows
-    (``letter_contents``) and the envelopes of their establishments' years.
+    them, in order, with a fixed number of queries: their content as rows and its hash
+    (``read_contents``, cached while they do not change) and the envelopes of their
+    establishments' years, always read anew since other letters' référents fill them.
 
     Plain data rather than the fields of ``LetterSerializer``: a page of fifty letters
     spent most of its time in the related instances and the per-field machinery, for
     the same output (bench/RESULTS.md)."""
-    contents = letter_contents([letter.pk for letter in letters])
+    contents = read_contents(letters)
     envelopes = envelopes_for(letters)
     result = []
     for letter in letters:
-        content = contents[letter.pk]
+        content = contents[letter.pk].content
         envelope = envelopes[(letter.establishment_id, letter.school_year_id)]
         result.append(
             {
@@ -177,7 +178,7 @@ def letter_representations(letters: Sequence[MissionLetter]) -> list[dict[str, A
                     {"code": w.code, "detail": w.message}
                     for w in letter_warnings(letter, envelope, content)
                 ],
-                "snapshot_sha256": content_sha256(letter, content),
+                "snapshot_sha256": contents[letter.pk].sha256,
                 "created_at": _MOMENT.to_representation(letter.created_at),
                 "updated_at": _MOMENT.to_representation(letter.updated_at),
             }

@@ -64,7 +64,7 @@ from workflow.services import (
     save_report,
     update_letter,
 )
-from workflow.snapshot import full_snapshot
+from workflow.snapshot import full_snapshot, with_content_stamps
 from workflow.transitions import TRANSITIONS
 
 
@@ -118,7 +118,8 @@ class LetterViewSet(
     def get_queryset(self) -> QuerySet[MissionLetter]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return MissionLetter.objects.none()
-        return visible_letters(signed_in_user(self.request))
+        # The stamps its content is cached on come with each letter of a page.
+        return with_content_stamps(visible_letters(signed_in_user(self.request)))
 
     def get_object(self) -> MissionLetter:
         return get_visible_letter(signed_in_user(self.request), int(self.kwargs["pk"]))
