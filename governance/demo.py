@@ -22,7 +22,7 @@ from governance.models import (
     User,
 )
 from governance.selectors import school_year_code_for
-from governance.services import assign_role, load_catalogue
+from governance.services import assign_role, load_catalogue, update_person
 
 DEMO_PASSWORD = "demo"
 CARNOT_UAI = "0210015C"
@@ -72,18 +72,18 @@ def _school_year(code: str) -> SchoolYear:
 
 
 def _person(spec: DemoPerson) -> User:
-    user, _created = User.objects.update_or_create(
-        username=spec.username,
-        defaults={
-            "first_name": spec.first_name,
-            "last_name": spec.last_name,
-            "email": f"{spec.first_name}.{spec.last_name}@ac-dijon.invalid".lower()
-            .replace("è", "e")
-            .replace("é", "e"),
-            "discipline": spec.discipline,
-            "is_active": True,
-        },
-    )
+    values = {
+        "first_name": spec.first_name,
+        "last_name": spec.last_name,
+        "email": f"{spec.first_name}.{spec.last_name}@ac-dijon.invalid".lower()
+        .replace("è", "e")
+        .replace("é", "e"),
+        "discipline": spec.discipline,
+        "is_active": True,
+    }
+    user, created = User.objects.get_or_create(username=spec.username, defaults=values)
+    if not created:  # loaded again: the same person is not written again
+        update_person(user, values)
     # A new salt each time would change the row: set the password only when needed.
     if not user.check_password(DEMO_PASSWORD):
         user.set_password(DEMO_PASSWORD)

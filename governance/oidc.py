@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from governance.models import Establishment, Role, User
-from governance.services import assign_role
+from governance.services import assign_role, update_person
 
 logger = logging.getLogger(__name__)
 
@@ -76,13 +76,9 @@ class AcademyOIDCBackend(OIDCAuthenticationBackend):
             or user.last_name,
             "email": _first(claims.get("email")) or user.email,
         }
-        changed = [name for name, value in given.items() if getattr(user, name) != value]
-        if changed:
-            # Only a real change is saved, with updated_at: the letters' cached content
-            # shows the new name, and a sign-in that changes nothing keeps their cache.
-            for name in changed:
-                setattr(user, name, given[name])
-            user.save(update_fields=[*changed, "updated_at"])
+        # Only a real change is saved: a sign-in that changes nothing keeps the
+        # person's letters' cached content.
+        update_person(user, given)
         for uai, role in roles_from(claims):
             establishment = Establishment.objects.filter(uai=uai).first()
             if establishment is None:
