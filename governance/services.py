@@ -82,16 +82,15 @@ def load_catalogue(path: Path = CATALOGUE_FILE, *, overwrite: bool = False) -> C
     return CatalogueLoadResult(headings_created, items_created, items_updated)
 
 
-def update_person(user: User, values: dict[str, Any]) -> list[str]:
+def update_person(user: User, values: dict[str, Any]) -> None:
     """Set ``values`` on ``user`` and save the fields that really change, with
-    ``updated_at``; return them. Letters' cached content is keyed on when their
-    référents last changed: writing a person unchanged would only empty it."""
+    ``updated_at``. Letters' cached content is keyed on when their référents last
+    changed: writing a person unchanged would only empty it."""
     changed = [name for name, value in values.items() if getattr(user, name) != value]
+    for name in changed:
+        setattr(user, name, values[name])
     if changed:
-        for name in changed:
-            setattr(user, name, values[name])
         user.save(update_fields=[*changed, "updated_at"])
-    return changed
 
 
 def assign_role(
