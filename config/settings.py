@@ -354,8 +354,8 @@ ALLOW_DEMO_DATA = env.bool("ALLOW_DEMO_DATA", default=DEBUG)
 # is "bench". Never on by default, not even in development.
 ALLOW_BENCH_DATA = env.bool("ALLOW_BENCH_DATA", default=False)
 
-# The letters' content as reads show it, cached in each process's memory
-# (workflow.snapshot.read_contents): at most this many letters (about 2 kB each), each
+# The letters as the API shows them, cached in each process's memory
+# (workflow.api.representations): at most this many letters (about 2 kB each), each
 # kept at most this long. Its keys are made of what it holds, so it needs no
 # invalidation; the age bound is only a backstop.
 LETTER_CACHE_ENTRIES = env.int("LETTER_CACHE_ENTRIES", default=20_000)

@@ -26,7 +26,7 @@ class User(AbstractUser):
 
     discipline = models.CharField(_("discipline"), max_length=100, blank=True)
     # A letter's content, as the API shows and caches it, carries the person's name and
-    # discipline: a change of either must show (workflow.snapshot.read_contents).
+    # discipline: a change of either must show (workflow.api.representations).
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
 
     class Meta:
@@ -338,7 +338,7 @@ class CatalogHeading(models.Model):
     part_title = models.CharField(_("intitulé de la partie"), max_length=300)
     title = models.CharField(_("intitulé"), max_length=300)
     order = models.PositiveIntegerField(_("ordre"), default=0)
-    # Letters' content carries the heading's title (workflow.snapshot.read_contents).
+    # Letters' content carries the heading's title (workflow.api.representations).
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
 
     class Meta:
@@ -377,7 +377,7 @@ class CatalogItem(models.Model):
     scope_note = models.CharField(_("précision sur le périmètre"), max_length=300, blank=True)
     order = models.PositiveIntegerField(_("ordre"), default=0)
     is_active = models.BooleanField(_("proposée"), default=True)
-    # Letters' content carries the item's code and scope (workflow.snapshot.read_contents).
+    # Letters' content carries the item's code and scope (workflow.api.representations).
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
 
     class Meta:

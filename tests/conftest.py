@@ -109,8 +109,8 @@ def _default_language() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _empty_read_cache() -> None:
-    """Each test reads letters' content with an empty cache: a letter of an earlier
-    test, rolled back, may have had the same id and stamps."""
-    from workflow.snapshot import clear_read_cache
+    """Each test reads letters with an empty cache: a letter of an earlier test, rolled
+    back, may have had the same id and stamps."""
+    from workflow.api.representations import clear_read_cache
 
     clear_read_cache()

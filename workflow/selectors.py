@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import reduce
@@ -169,10 +169,11 @@ def envelope_amounts(
     ]
 
 
-def envelopes_for(letters: Sequence[MissionLetter]) -> dict[tuple[int, int], list[Decimal]]:
-    """``envelope_amounts`` for every (establishment, school year) of ``letters``, in one
-    query: what a page of letters needs for its warnings."""
-    pairs = {(letter.establishment_id, letter.school_year_id) for letter in letters}
+def envelopes_for(
+    pairs: Collection[tuple[int, int]],
+) -> dict[tuple[int, int], list[Decimal]]:
+    """``envelope_amounts`` for every (establishment id, school year id) of ``pairs``, in
+    one query: what a page of letters needs for its warnings."""
     result: dict[tuple[int, int], list[Decimal]] = {pair: [] for pair in pairs}
     if not pairs:
         return result
@@ -194,18 +195,9 @@ def envelopes_for(letters: Sequence[MissionLetter]) -> dict[tuple[int, int], lis
     return result
 
 
-def letter_warnings(
-    letter: MissionLetter,
-    envelope: list[Decimal] | None = None,
-    content: LetterContent | None = None,
-) -> list[Unmet]:
-    """What the principal should know but that blocks nothing (or not yet).
-    ``envelope`` and ``content`` may be given precomputed (``envelopes_for``,
-    ``letter_contents``): what a page of letters does."""
-    if envelope is None:
-        envelope = envelope_amounts(letter.establishment, letter.school_year)
-    if content is None:
-        content = letter_contents([letter.pk])[letter.pk]
+def warnings_for(envelope: list[Decimal], content: LetterContent) -> list[Unmet]:
+    """What the principal should know of a letter but that blocks nothing (or not yet),
+    from its establishment's envelope for the year and its content."""
     warnings = [Unmet(finding.code, finding.message) for finding in check_envelope(envelope)]
     for mission in content.missions:
         if mission.outside_scope:
@@ -217,6 +209,19 @@ def letter_warnings(
                 )
             )
     return warnings
+
+
+def letter_warnings(
+    letter: MissionLetter,
+    envelope: list[Decimal] | None = None,
+    content: LetterContent | None = None,
+) -> list[Unmet]:
+    """``warnings_for`` the letter, reading its envelope and its content unless given."""
+    if envelope is None:
+        envelope = envelope_amounts(letter.establishment, letter.school_year)
+    if content is None:
+        content = letter_contents([letter.pk])[letter.pk]
+    return warnings_for(envelope, content)
 
 
 # Transitions that are always open to the principal's side but are not "to do".

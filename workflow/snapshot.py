@@ -23,18 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from cachetools import TTLCache
-from django.conf import settings
-from django.db import models
-from django.db.models import OuterRef, QuerySet, Subquery
-
-from governance.models import CatalogHeading, CatalogItem
 from workflow.models import (
     LetterIndicator,
     LetterMission,
@@ -260,136 +253,6 @@ def content_snapshot(letter: MissionLetter, content: LetterContent | None = None
 
 def content_sha256(letter: MissionLetter, content: LetterContent | None = None) -> str:
     return sha256_hex(canonical_json(content_snapshot(letter, content)))
-
-
-# The content as reads show it, cached ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReadContent:
-    """A letter's content and the ``content_sha256`` of it, as a read shows them."""
-
-    content: LetterContent
-    sha256: str
-
-
-# What a letter's content carries from outside the letter: its référents' names and
-# disciplines, its missions' catalogue codes, headings and scope.
-CONTENT_STAMPS = ("people_changed_at", "catalog_changed_at", "headings_changed_at")
-
-
-def with_content_stamps(letters: QuerySet[MissionLetter]) -> QuerySet[MissionLetter]:
-    """``letters`` with, read with each, when what its content carries from outside it
-    last changed (``CONTENT_STAMPS``): ``read_contents`` keys the content on them. The
-    catalogue is a few dozen rows edited by administrators: one stamp for all of it.
-
-    The people's stamp is the latest ``updated_at`` of the letter's référents, set by
-    the web servers' clocks: a rename on a server running behind the one that last
-    saved a co-référent would not move it. ``LETTER_CACHE_SECONDS`` bounds how long
-    such an entry could live."""
-
-    def latest(model: type[models.Model]) -> Subquery:
-        return Subquery(model._default_manager.order_by("-updated_at").values("updated_at")[:1])
-
-    return letters.annotate(
-        people_changed_at=Subquery(
-            LetterReferent.objects.filter(letter=OuterRef("pk"))
-            .order_by("-user__updated_at")
-            .values("user__updated_at")[:1]
-        ),
-        catalog_changed_at=latest(CatalogItem),
-        headings_changed_at=latest(CatalogHeading),
-    )
-
-
-def _stamps(letters: Sequence[MissionLetter]) -> dict[int, tuple[Any, ...]]:
-    """``CONTENT_STAMPS`` of each letter: as read with it (``with_content_stamps``), or
-    else in one query."""
-    unread = [letter.pk for letter in letters if not hasattr(letter, CONTENT_STAMPS[0])]
-    stamps = {
-        letter.pk: tuple(getattr(letter, name) for name in CONTENT_STAMPS)
-        for letter in letters
-        if letter.pk not in unread
-    }
-    if unread:
-        for pk, *read in with_content_stamps(
-            MissionLetter.objects.filter(pk__in=unread).order_by()
-        ).values_list("pk", *CONTENT_STAMPS):
-            stamps[pk] = tuple(read)
-    return stamps
-
-
-def _content_key(letter: MissionLetter, stamps: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Everything a letter's content and its hash are made of, as of now. The letter's
-    own fields and rows move ``updated_at`` (every save) or ``audit_head`` (every event);
-    the establishment's name and UAI and the year's code are read with the letter."""
-    return (
-        letter.pk,
-        letter.updated_at,
-        letter.audit_head,
-        letter.establishment.uai,
-        letter.establishment.name,
-        letter.school_year.code,
-        *stamps,
-    )
-
-
-_read_cache: TTLCache[tuple[Any, ...], ReadContent] | None = None
-_read_cache_lock = threading.Lock()
-
-
-def _cache() -> TTLCache[tuple[Any, ...], ReadContent]:
-    global _read_cache
-    if _read_cache is None:
-        _read_cache = TTLCache(
-            maxsize=settings.LETTER_CACHE_ENTRIES, ttl=settings.LETTER_CACHE_SECONDS
-        )
-    return _read_cache
-
-
-def clear_read_cache() -> None:
-    """Forget every cached content of this process (tests start from an empty one)."""
-    with _read_cache_lock:
-        _cache().clear()
-
-
-def read_contents(letters: Sequence[MissionLetter]) -> dict[int, ReadContent]:
-    """The content of ``letters`` (read with their establishment and school year) and
-    its hash, from this process's cache where it holds them as they stand now, else
-    read (``letter_contents``), hashed and kept there.
-
-    For reads only: a service that changes a letter reads it from the database, under
-    its lock. Entries are never invalidated: their key is made of everything they are
-    made of (``_content_key``), so a change makes a new key and the old entry is never
-    asked for again. The stamps are read with the letters, before the content, so an
-    entry is never older than its key.
-
-    The cache is each process's memory, bounded (``LETTER_CACHE_ENTRIES``, least
-    recently used out first; ``LETTER_CACHE_SECONDS`` at most): nothing to share or
-    keep in step, nothing lost when it is cold, empty after a deployment. Its values
-    are immutable and kept as they are: Django's cache pickles each one, which took
-    2 ms of a page of 50. Without it, the DAN's page spent most of its time
-    rebuilding and hashing contents that had not changed (bench/RESULTS.md)."""
-    if not letters:
-        return {}
-    stamps = _stamps(letters)
-    keys = {letter.pk: _content_key(letter, stamps[letter.pk]) for letter in letters}
-    cache = _cache()
-    with _read_cache_lock:
-        found = {key: cache[key] for key in keys.values() if key in cache}
-    missing = [letter for letter in letters if keys[letter.pk] not in found]
-    if missing:
-        contents = letter_contents([letter.pk for letter in missing])
-        made = {
-            keys[letter.pk]: ReadContent(
-                contents[letter.pk], content_sha256(letter, contents[letter.pk])
-            )
-            for letter in missing
-        }
-        with _read_cache_lock:
-            cache.update(made)
-        found.update(made)
-    return {pk: found[key] for pk, key in keys.items()}
 
 
 def agreement_entry(username: str, agreed_version: int | None) -> dict[str, Any]:

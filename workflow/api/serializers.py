@@ -4,7 +4,6 @@ rule is applied by ``workflow.services``, which the views call."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -19,15 +18,12 @@ from workflow.models import (
     FollowUp,
     LetterState,
     Means,
-    MissionLetter,
     OpinionValue,
     OutcomeStatus,
     PeriodKind,
     RecognitionMode,
     YearEndReport,
 )
-from workflow.selectors import envelopes_for, letter_warnings
-from workflow.snapshot import read_contents
 
 
 class ReferentSerializer(serializers.Serializer):
@@ -68,7 +64,7 @@ class LetterSerializer(serializers.Serializer):
     """A letter as read (DESIGN §7): the shape the schema publishes. ``snapshot_sha256``
     is the hash a signer is shown and signs.
 
-    It declares the representation, it does not make it: ``letter_representations``
+    It declares the representation, it does not make it: ``workflow.api.representations``
     builds it from plain rows for a whole page at once, and a test feeds every
     representation back through these fields to check that the two agree. Given a
     ``MissionLetter`` instead of such a representation, it would not read it."""
@@ -97,93 +93,6 @@ class LetterSerializer(serializers.Serializer):
     snapshot_sha256 = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
-
-
-# DRF's own formatting of the values that need it, by the very fields that declare them,
-# so that a representation reads as the declared fields would write it.
-_REFERENT_FIELDS = ReferentSerializer().fields
-_MONEY = _REFERENT_FIELDS["imp_amount"]
-_HOURS = _REFERENT_FIELDS["decharge_hours"]
-_MOMENT = LetterSerializer().fields["created_at"]
-
-
-def _decimal(field: serializers.Field[Any, Any, Any, Any], value: Decimal | None) -> str | None:
-    return None if value is None else field.to_representation(value)
-
-
-def _date(value: dt.date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def letter_representations(letters: Sequence[MissionLetter]) -> list[dict[str, Any]]:
-    """``letters`` (read with their establishment and school year) as the API shows
-    them, in order, with a fixed number of queries: their content as rows and its hash
-    (``read_contents``, cached while they do not change) and the envelopes of their
-    establishments' years, always read anew since other letters' référents fill them.
-
-    Plain data rather than the fields of ``LetterSerializer``: a page of fifty letters
-    spent most of its time in the related instances and the per-field machinery, for
-    the same output (bench/RESULTS.md)."""
-    contents = read_contents(letters)
-    envelopes = envelopes_for(letters)
-    result = []
-    for letter in letters:
-        content = contents[letter.pk].content
-        envelope = envelopes[(letter.establishment_id, letter.school_year_id)]
-        result.append(
-            {
-                "id": letter.pk,
-                "establishment": letter.establishment.uai,
-                "school_year": letter.school_year.code,
-                "state": letter.state,
-                # Not get_state_display(): it rebuilds a dict of every (lazy) choice.
-                "state_label": str(LetterState(letter.state).label),
-                "version": letter.version,
-                "period_kind": letter.period_kind,
-                "period_start": _date(letter.period_start),
-                "period_end": _date(letter.period_end),
-                "referents": [
-                    {
-                        "user": r.username,
-                        "name": r.name,
-                        "mode": r.mode,
-                        "imp_amount": _decimal(_MONEY, r.imp_amount),
-                        "decharge_hours": _decimal(_HOURS, r.decharge_hours),
-                        "share": r.share,
-                        "agreed_version": r.agreed_version,
-                    }
-                    for r in content.referents
-                ],
-                "missions": [
-                    {
-                        "id": m.id,
-                        "catalog_item": m.catalog_item_id,
-                        "text": m.text,
-                        "priority": m.priority,
-                        "referents": list(m.referents),
-                        "outside_scope": m.outside_scope,
-                    }
-                    for m in content.missions
-                ],
-                "indicators": [
-                    {"id": i.id, "text": i.text, "target": i.target} for i in content.indicators
-                ],
-                "means": list(letter.means),
-                "means_other": letter.means_other,
-                "follow_up": letter.follow_up,
-                "qualification": letter.qualification,
-                "dane_training": letter.dane_training,
-                "renewed_from": letter.renewed_from_id,
-                "warnings": [
-                    {"code": w.code, "detail": w.message}
-                    for w in letter_warnings(letter, envelope, content)
-                ],
-                "snapshot_sha256": contents[letter.pk].sha256,
-                "created_at": _MOMENT.to_representation(letter.created_at),
-                "updated_at": _MOMENT.to_representation(letter.updated_at),
-            }
-        )
-    return result
 
 
 class LetterContentSerializer(serializers.Serializer):

@@ -26,6 +26,12 @@ from rest_framework.views import APIView
 from governance.models import Council, Establishment, Meeting, SchoolYear, User
 from governance.selectors import establishments_visible_to, may_schedule_meeting, signed_in_user
 from governance.services import schedule_meeting
+from workflow.api.representations import (
+    HEAD_FIELDS,
+    letter_representations,
+    page_representations,
+    with_heads,
+)
 from workflow.api.serializers import (
     ArchiveSerializer,
     AuditEventSerializer,
@@ -38,7 +44,6 @@ from workflow.api.serializers import (
     MeetingSerializer,
     ReportSerializer,
     TransitionPayloadSerializer,
-    letter_representations,
 )
 from workflow.models import (
     AgendaItem,
@@ -64,7 +69,7 @@ from workflow.services import (
     save_report,
     update_letter,
 )
-from workflow.snapshot import full_snapshot, with_content_stamps
+from workflow.snapshot import full_snapshot
 from workflow.transitions import TRANSITIONS
 
 
@@ -118,8 +123,8 @@ class LetterViewSet(
     def get_queryset(self) -> QuerySet[MissionLetter]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return MissionLetter.objects.none()
-        # The stamps its content is cached on come with each letter of a page.
-        return with_content_stamps(visible_letters(signed_in_user(self.request)))
+        # The stamps each letter's representation is cached on come with it.
+        return with_heads(visible_letters(signed_in_user(self.request)))
 
     def get_object(self) -> MissionLetter:
         return get_visible_letter(signed_in_user(self.request), int(self.kwargs["pk"]))
@@ -136,9 +141,12 @@ class LetterViewSet(
         return self.paginator.get_paginated_response(serializer_class(page, many=True).data)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        # The page as rows of the letters' heads: the cache holds most letters as they
+        # stand, and only the others are read whole (workflow.api.representations).
+        heads = self.filter_queryset(self.get_queryset()).values_list(*HEAD_FIELDS)
+        page = self.paginate_queryset(heads)
         assert page is not None
-        return self.get_paginated_response(letter_representations(page))
+        return self.get_paginated_response(page_representations(page))
 
     @extend_schema(request=LetterCreateSerializer, responses={201: LetterSerializer})
     def create(self, request: Request) -> Response:

@@ -1,0 +1,297 @@
+"""A letter as the API shows it (DESIGN §7): built from rows, kept in each process.
+
+Every read of letters goes through here: the DAN's page of fifty, a letter's detail,
+the letters a transition or a meeting's opinions return. ``LetterSerializer`` declares
+the shape; this builds it from plain data (a test feeds every representation back
+through the declared fields to check that both agree).
+
+Each letter's representation is kept in the process's memory, keyed on its **head**
+(``LetterHead``): everything the representation is made of, read with the letter. A
+page reads only the heads of its letters, as rows, and builds only the letters the
+cache does not hold as they stand now. Two parts are made for each read all the same:
+the state's label, in the reader's language, and the warnings, since the envelope they
+judge is filled by the other letters of the establishment's year (``envelopes_for``,
+one query per page).
+
+Before, a page of fifty made 150 model instances (the letters, their establishments
+and years, with django-fsm's set-up of each), then their representations and the
+hash of their content, for letters that had not changed (bench/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from cachetools import TTLCache
+from django.conf import settings
+from django.db import models
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from governance.models import CatalogHeading, CatalogItem
+from workflow.api.serializers import LetterSerializer, ReferentSerializer
+from workflow.models import LetterReferent, LetterState, MissionLetter
+from workflow.selectors import envelopes_for, warnings_for
+from workflow.snapshot import LetterContent, content_sha256, letter_contents
+
+# The heads of letters, as rows ----------------------------------------------------------------
+
+
+class LetterHead(NamedTuple):
+    """Everything a letter's representation is made of, as of a read: the key it is
+    cached on. The letter's own fields and rows move ``updated_at`` (every save) or
+    ``audit_head`` (every event); its state is here too, since the representation shows
+    it. What the content carries from outside the letter has its own stamps: the
+    establishment's UAI and name, the year's code, when the letter's référents last
+    changed (their name, their discipline) and when the catalogue's items and headings
+    did (a mission's code, heading and scope)."""
+
+    pk: int
+    updated_at: dt.datetime
+    audit_head: str
+    state: str
+    establishment_id: int
+    school_year_id: int
+    uai: str
+    establishment_name: str
+    school_year_code: str
+    people_changed_at: dt.datetime | None
+    catalog_changed_at: dt.datetime | None
+    headings_changed_at: dt.datetime | None
+
+
+# What ``with_heads`` annotates each letter with.
+STAMPS = ("people_changed_at", "catalog_changed_at", "headings_changed_at")
+# ``LetterHead``'s fields, as ``values_list`` reads them from a queryset of ``with_heads``.
+HEAD_FIELDS = (
+    "pk",
+    "updated_at",
+    "audit_head",
+    "state",
+    "establishment_id",
+    "school_year_id",
+    "establishment__uai",
+    "establishment__name",
+    "school_year__code",
+    *STAMPS,
+)
+
+
+def with_heads(letters: QuerySet[MissionLetter]) -> QuerySet[MissionLetter]:
+    """``letters`` with the stamps of their head (``STAMPS``), read with each. The
+    catalogue is a few dozen rows edited by administrators: one stamp for all of it.
+
+    The people's stamp is the latest ``updated_at`` of the letter's référents, set by
+    the web servers' clocks: a rename on a server running behind the one that last
+    saved a co-référent would not move it. ``LETTER_CACHE_SECONDS`` bounds how long
+    such an entry could live."""
+
+    def latest(model: type[models.Model]) -> Subquery:
+        return Subquery(model._default_manager.order_by("-updated_at").values("updated_at")[:1])
+
+    return letters.annotate(
+        people_changed_at=Subquery(
+            LetterReferent.objects.filter(letter=OuterRef("pk"))
+            .order_by("-user__updated_at")
+            .values("user__updated_at")[:1]
+        ),
+        catalog_changed_at=latest(CatalogItem),
+        headings_changed_at=latest(CatalogHeading),
+    )
+
+
+def heads_of(letters: Sequence[MissionLetter]) -> list[LetterHead]:
+    """The heads of letters read as instances (with their establishment and school
+    year): their own fields, and their stamps as read with them (``with_heads``) or,
+    for letters read without, in one query. The stamps are read after the letters and
+    the content after the stamps, so an entry is never older than its head."""
+    stamps = {
+        letter.pk: tuple(getattr(letter, stamp) for stamp in STAMPS)
+        for letter in letters
+        if hasattr(letter, STAMPS[0])
+    }
+    unread = [letter.pk for letter in letters if letter.pk not in stamps]
+    if unread:
+        unstamped = with_heads(MissionLetter.objects.filter(pk__in=unread).order_by())
+        for pk, *read in unstamped.values_list("pk", *STAMPS):
+            stamps[pk] = tuple(read)
+    return [
+        LetterHead(
+            letter.pk,
+            letter.updated_at,
+            letter.audit_head,
+            letter.state,
+            letter.establishment_id,
+            letter.school_year_id,
+            letter.establishment.uai,
+            letter.establishment.name,
+            letter.school_year.code,
+            *stamps[letter.pk],
+        )
+        for letter in letters
+    ]
+
+
+# The representations, cached ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeptLetter:
+    """What the cache keeps of a letter: its representation but for the parts made for
+    each read (``state_label`` and ``warnings`` are there, empty, to keep the order of
+    the keys), and its content, which the warnings read. Shared by every read that
+    finds it: never changed, only copied."""
+
+    body: dict[str, Any]
+    content: LetterContent
+
+
+# DRF's own formatting of the values that need it, by the very fields that declare them,
+# so that a representation reads as the declared fields would write it.
+_REFERENT_FIELDS = ReferentSerializer().fields
+_MONEY = _REFERENT_FIELDS["imp_amount"]
+_HOURS = _REFERENT_FIELDS["decharge_hours"]
+_MOMENT = LetterSerializer().fields["created_at"]
+
+
+def _decimal(field: Any, value: Decimal | None) -> str | None:
+    return None if value is None else field.to_representation(value)
+
+
+def _date(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _kept(letter: MissionLetter, content: LetterContent) -> KeptLetter:
+    body = {
+        "id": letter.pk,
+        "establishment": letter.establishment.uai,
+        "school_year": letter.school_year.code,
+        "state": letter.state,
+        "state_label": None,
+        "version": letter.version,
+        "period_kind": letter.period_kind,
+        "period_start": _date(letter.period_start),
+        "period_end": _date(letter.period_end),
+        "referents": [
+            {
+                "user": r.username,
+                "name": r.name,
+                "mode": r.mode,
+                "imp_amount": _decimal(_MONEY, r.imp_amount),
+                "decharge_hours": _decimal(_HOURS, r.decharge_hours),
+                "share": r.share,
+                "agreed_version": r.agreed_version,
+            }
+            for r in content.referents
+        ],
+        "missions": [
+            {
+                "id": m.id,
+                "catalog_item": m.catalog_item_id,
+                "text": m.text,
+                "priority": m.priority,
+                "referents": list(m.referents),
+                "outside_scope": m.outside_scope,
+            }
+            for m in content.missions
+        ],
+        "indicators": [
+            {"id": i.id, "text": i.text, "target": i.target} for i in content.indicators
+        ],
+        "means": list(letter.means),
+        "means_other": letter.means_other,
+        "follow_up": letter.follow_up,
+        "qualification": letter.qualification,
+        "dane_training": letter.dane_training,
+        "renewed_from": letter.renewed_from_id,
+        "warnings": None,
+        "snapshot_sha256": content_sha256(letter, content),
+        "created_at": _MOMENT.to_representation(letter.created_at),
+        "updated_at": _MOMENT.to_representation(letter.updated_at),
+    }
+    return KeptLetter(body, content)
+
+
+_cache_of_letters: TTLCache[LetterHead, KeptLetter] | None = None
+_cache_lock = threading.Lock()
+
+
+def _cache() -> TTLCache[LetterHead, KeptLetter]:
+    global _cache_of_letters
+    if _cache_of_letters is None:
+        _cache_of_letters = TTLCache(
+            maxsize=settings.LETTER_CACHE_ENTRIES, ttl=settings.LETTER_CACHE_SECONDS
+        )
+    return _cache_of_letters
+
+
+def clear_read_cache() -> None:
+    """Forget every letter this process keeps (tests start from an empty cache)."""
+    with _cache_lock:
+        _cache().clear()
+
+
+def _representations(
+    heads: Sequence[LetterHead], letters: Mapping[int, MissionLetter] | None
+) -> list[dict[str, Any]]:
+    """The representation of each letter of ``heads``, in order: from the cache where
+    it holds the letter as its head says, else built and kept there. ``letters`` are
+    the letters as instances when the caller has them; otherwise those to build are
+    read now, after their heads.
+
+    Entries are never invalidated: a change makes a new head, so the old entry is
+    never asked for again. The cache is each process's memory, bounded
+    (``LETTER_CACHE_ENTRIES``, least recently used out first; ``LETTER_CACHE_SECONDS``
+    at most): nothing to share or keep in step, nothing lost when it is cold, empty
+    after a deployment. Django's cache would pickle every value, which took 2 ms of a
+    page of fifty."""
+    cache = _cache()
+    with _cache_lock:
+        found = {head: cache[head] for head in heads if head in cache}
+    missing = [head for head in heads if head not in found]
+    if missing:
+        pks = [head.pk for head in missing]
+        if letters is None:
+            letters = MissionLetter.objects.select_related("establishment", "school_year").in_bulk(
+                pks
+            )
+        contents = letter_contents(pks)
+        made = {head: _kept(letters[head.pk], contents[head.pk]) for head in missing}
+        with _cache_lock:
+            cache.update(made)
+        found.update(made)
+    envelopes = envelopes_for({(head.establishment_id, head.school_year_id) for head in heads})
+    result = []
+    for head in heads:
+        kept = found[head]
+        envelope = envelopes[(head.establishment_id, head.school_year_id)]
+        result.append(
+            {
+                **kept.body,
+                # Not get_state_display(): it rebuilds a dict of every (lazy) choice.
+                "state_label": str(LetterState(kept.body["state"]).label),
+                "warnings": [
+                    {"code": w.code, "detail": w.message}
+                    for w in warnings_for(envelope, kept.content)
+                ],
+            }
+        )
+    return result
+
+
+def letter_representations(letters: Sequence[MissionLetter]) -> list[dict[str, Any]]:
+    """``letters`` (instances read with their establishment and school year) as the API
+    shows them, in order, with a fixed number of queries."""
+    return _representations(heads_of(letters), {letter.pk: letter for letter in letters})
+
+
+def page_representations(rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """A page of letters read as rows of ``HEAD_FIELDS`` (from a queryset of
+    ``with_heads``), as the API shows them, in order: no instance is made for the
+    letters the cache holds."""
+    return _representations([LetterHead._make(row) for row in rows], None)
