@@ -410,6 +410,33 @@ def test_history_and_comments_cost_the_same_for_1_and_50_items(django_assert_max
         assert _ok(client.get(history_url))["count"] == 50
 
 
+def test_the_list_pages_through_every_letter_once_newest_first():
+    """Pages of ``page_size`` letters, counted as the letters the filter keeps, with
+    links to the next and previous pages; past the last page is 404."""
+    school, other = make_school("P1"), make_school("P2")
+    letters = [make_letter(school), make_letter(other)]
+    letters += [
+        create_letter(user=s.principal, establishment=s.establishment, school_year=s.next_year)
+        for s in (school, other)
+    ]
+    dan = APIClient()
+    dan.force_authenticate(school.dan)
+    seen: list[int] = []
+    url: str | None = "/api/v1/letters/?page_size=3"
+    while url:
+        body = _ok(dan.get(url))
+        assert body["count"] == len(letters)
+        assert len(body["results"]) <= 3
+        seen += [item["id"] for item in body["results"]]
+        url = body["next"]
+    assert seen == sorted((letter.pk for letter in letters), reverse=True)
+    assert body["previous"] is not None
+    assert (
+        _ok(dan.get(f"/api/v1/letters/?page_size=3&school_year={school.year.code}"))["count"] == 2
+    )
+    assert dan.get("/api/v1/letters/?page_size=3&page=3").status_code == 404
+
+
 def test_the_dans_list_filters_on_year_state_and_establishment():
     """The DAN's filters (DESIGN §7): the school year by its code, the state, the UAI;
     an unknown year is an empty page, not an error; another académie's letters never

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from cachetools import TTLCache
 from django.conf import settings
@@ -102,6 +102,32 @@ def with_heads(letters: QuerySet[MissionLetter]) -> QuerySet[MissionLetter]:
         catalog_changed_at=latest(CatalogItem),
         headings_changed_at=latest(CatalogHeading),
     )
+
+
+class HeadRows(Sequence[tuple[Any, ...]]):
+    """A queryset of ``with_heads`` as a paginator reads it: counted as letters, sliced
+    as rows of ``HEAD_FIELDS``. Counted as rows, the count joined the establishment
+    and the year that the heads read, and took twice as long."""
+
+    def __init__(self, letters: QuerySet[MissionLetter]) -> None:
+        self.letters = letters
+
+    @property
+    def ordered(self) -> bool:
+        return self.letters.ordered
+
+    def __len__(self) -> int:  # what Django's paginator counts with
+        return self.letters.count()
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[Any, ...]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[Any, ...]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[Any, ...] | list[tuple[Any, ...]]:
+        rows = self.letters.values_list(*HEAD_FIELDS)
+        return rows[index] if isinstance(index, int) else list(rows[index])
 
 
 def heads_of(letters: Sequence[MissionLetter]) -> list[LetterHead]:

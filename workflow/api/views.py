@@ -27,7 +27,7 @@ from governance.models import Council, Establishment, Meeting, SchoolYear, User
 from governance.selectors import establishments_visible_to, may_schedule_meeting, signed_in_user
 from governance.services import schedule_meeting
 from workflow.api.representations import (
-    HEAD_FIELDS,
+    HeadRows,
     letter_representations,
     page_representations,
     with_heads,
@@ -143,8 +143,7 @@ class LetterViewSet(
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # The page as rows of the letters' heads: the cache holds most letters as they
         # stand, and only the others are read whole (workflow.api.representations).
-        heads = self.filter_queryset(self.get_queryset()).values_list(*HEAD_FIELDS)
-        page = self.paginate_queryset(heads)
+        page = self.paginate_queryset(HeadRows(self.filter_queryset(self.get_queryset())))
         assert page is not None
         return self.get_paginated_response(page_representations(page))
 
