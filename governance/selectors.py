@@ -44,6 +44,22 @@ def roles_of(user: User) -> QuerySet[RoleAssignment]:
     return RoleAssignment.objects.filter(user=user).select_related("establishment", "academy")
 
 
+# Where ``held_roles`` keeps the roles on the person's instance.
+_HELD_ROLES = "_held_roles"
+
+
+def held_roles(user: User) -> list[RoleAssignment]:
+    """``roles_of`` the person, read once for their instance: a page, the menu of its
+    layout and the rules it applies each ask, and paid a query each (bench/RESULTS.md).
+    A request reads the person anew, so the list lives no longer than the request, as
+    Django keeps a person's permissions."""
+    held = getattr(user, _HELD_ROLES, None)
+    if held is None:
+        held = list(roles_of(user))
+        setattr(user, _HELD_ROLES, held)
+    return held
+
+
 def has_role(user: User, role: Role, establishment: Establishment) -> bool:
     """Whether ``user`` holds ``role`` in ``establishment`` (the DAN: in its académie)."""
     if role == Role.DAN:

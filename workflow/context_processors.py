@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from governance.models import Role, RoleAssignment
+from governance.models import Role
+from governance.selectors import held_roles
 
 
 def navigation(request: HttpRequest) -> dict[str, bool]:
@@ -12,7 +13,8 @@ def navigation(request: HttpRequest) -> dict[str, bool]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"dan_dashboard": False}
+    # The roles the page itself read, if it did (À faire): one query less.
     return {
         "dan_dashboard": user.is_superuser
-        or RoleAssignment.objects.filter(user=user, role=Role.DAN).exists()
+        or any(assignment.role == Role.DAN for assignment in held_roles(user))
     }

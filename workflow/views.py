@@ -33,8 +33,8 @@ from governance.models import (
 from governance.selectors import (
     catalogue_headings,
     heads_of,
+    held_roles,
     may_schedule_meeting,
-    roles_of,
     school_year_for,
     signed_in_user,
 )
@@ -110,7 +110,7 @@ def _letter_or_404(user: User, letter_id: int) -> MissionLetter:
 def todo(request: HttpRequest) -> HttpResponse:
     """À faire: the letters waiting for something from this person."""
     user = signed_in_user(request)
-    roles = list(roles_of(user))
+    roles = held_roles(user)
     acting = any(assignment.role != Role.DAN for assignment in roles)
     items = []
     letters = (

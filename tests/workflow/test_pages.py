@@ -4,10 +4,13 @@ fired from the pages going through the same services as the API."""
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.html import escape
 from icalendar import Calendar
 
+from governance.models import Role, RoleAssignment
 from tests.factories import advance, make_letter, make_school
 from workflow.models import LetterReferent, LetterState
 from workflow.services import fire_transition
@@ -33,6 +36,24 @@ def test_each_person_sees_what_waits_for_them(client):
     assert "Rien ne vous attend" in dan_page
     teacher_page = _page(client, school.teacher, "/").content.decode()
     assert "Rien ne vous attend" in teacher_page
+
+
+def test_a_faire_and_its_menu_read_the_persons_roles_once_per_request(client):
+    """The page and its layout's menu share one read of the roles; the next request
+    reads them anew, so a role granted in between shows at once."""
+    school = make_school("Roles")
+    client.force_login(school.principal)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/").content.decode()
+    roles_read = [
+        q for q in queries.captured_queries if 'FROM "governance_roleassignment"' in q["sql"]
+    ]
+    assert len(roles_read) == 2, roles_read  # the roles, and the scope of the letters
+    assert "Tableau de bord" not in page
+    RoleAssignment.objects.create(
+        user=school.principal, role=Role.DAN, academy=school.establishment.academy
+    )
+    assert "Tableau de bord" in client.get("/").content.decode()
 
 
 def test_the_letter_page_is_404_for_who_may_not_see_it(client):
