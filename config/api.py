@@ -1,5 +1,6 @@
 """What every API endpoint shares: the error body and pagination (the schema class is
-in ``config.api_schema``, which must not be imported while DRF loads these).
+in ``config.api_schema`` and the renderer in ``config.renderers``, which must not be
+imported while DRF loads these).
 
 Every error answers ``{"code", "detail", "errors"?}`` (DESIGN §7): the workflow's own
 refusals, and DRF's validation, authentication, permission and throttling errors alike.
