@@ -359,10 +359,10 @@ ALLOW_DEMO_DATA = env.bool("ALLOW_DEMO_DATA", default=DEBUG)
 ALLOW_BENCH_DATA = env.bool("ALLOW_BENCH_DATA", default=False)
 
 # The letters as the API shows them, cached in each process's memory
-# (workflow.api.representations): at most this many letters (about 2 kB each), each
-# kept at most this long. Its keys are made of what it holds, so it needs no
-# invalidation; the age bound is only a backstop.
-LETTER_CACHE_ENTRIES = env.int("LETTER_CACHE_ENTRIES", default=20_000)
+# (workflow.api.representations): at most this many letters (about 8 kB each, so some
+# 80 MB a process at most), each kept at most this long. Its keys are made of what it
+# holds, so it needs no invalidation; the age bound is only a backstop.
+LETTER_CACHE_ENTRIES = env.int("LETTER_CACHE_ENTRIES", default=10_000)
 LETTER_CACHE_SECONDS = env.int("LETTER_CACHE_SECONDS", default=24 * 3600)
 
 # The embedded default keeps its files under VAR_DIR: make the folders it uses.

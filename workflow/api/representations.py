@@ -86,9 +86,12 @@ def with_heads(letters: QuerySet[MissionLetter]) -> QuerySet[MissionLetter]:
     catalogue is a few dozen rows edited by administrators: one stamp for all of it.
 
     The people's stamp is the latest ``updated_at`` of the letter's référents, set by
-    the web servers' clocks: a rename on a server running behind the one that last
-    saved a co-référent would not move it. ``LETTER_CACHE_SECONDS`` bounds how long
-    such an entry could live."""
+    the web servers' clocks when they save, not when they commit. Two cases would not
+    move it: a rename on a server running behind the one that last saved a
+    co-référent; two co-référents renamed at once, the one saved first committed last,
+    with a read in between. The catalogue's stamps share the second case.
+    ``LETTER_CACHE_SECONDS`` bounds how long such an entry could live; a sum of the
+    stamps, which every committed save moves, would close both (bench/RESULTS.md)."""
 
     def latest(model: type[models.Model]) -> Subquery:
         return Subquery(model._default_manager.order_by("-updated_at").values("updated_at")[:1])
