@@ -211,17 +211,11 @@ def warnings_for(envelope: list[Decimal], content: LetterContent) -> list[Unmet]
     return warnings
 
 
-def letter_warnings(
-    letter: MissionLetter,
-    envelope: list[Decimal] | None = None,
-    content: LetterContent | None = None,
-) -> list[Unmet]:
-    """``warnings_for`` the letter, reading its envelope and its content unless given."""
-    if envelope is None:
-        envelope = envelope_amounts(letter.establishment, letter.school_year)
+def letter_warnings(letter: MissionLetter, content: LetterContent | None = None) -> list[Unmet]:
+    """``warnings_for`` the letter, reading its envelope, and its content unless given."""
     if content is None:
         content = letter_contents([letter.pk])[letter.pk]
-    return warnings_for(envelope, content)
+    return warnings_for(envelope_amounts(letter.establishment, letter.school_year), content)
 
 
 # Transitions that are always open to the principal's side but are not "to do".
