@@ -77,7 +77,7 @@ class AcademyOIDCBackend(OIDCAuthenticationBackend):
             "email": _first(claims.get("email")) or user.email,
         }
         # Only a real change is saved: a sign-in that changes nothing keeps the
-        # person's letters' cached content.
+        # person's letters in the API's cache (workflow.api.representations).
         update_person(user, given)
         for uai, role in roles_from(claims):
             establishment = Establishment.objects.filter(uai=uai).first()

@@ -58,7 +58,7 @@ def load_catalogue(path: Path = CATALOGUE_FILE, *, overwrite: bool = False) -> C
         )
         headings_created += created
         if overwrite and not created:
-            # update() skips auto_now: the letters' cached content reads updated_at.
+            # update() skips auto_now: the API's cache of letters reads updated_at.
             CatalogHeading.objects.filter(pk=heading.pk).update(
                 **heading_fields, updated_at=timezone.now()
             )
@@ -84,7 +84,7 @@ def load_catalogue(path: Path = CATALOGUE_FILE, *, overwrite: bool = False) -> C
 
 def update_person(user: User, values: dict[str, Any]) -> None:
     """Set ``values`` on ``user`` and save the fields that really change, with
-    ``updated_at``. Letters' cached content is keyed on when their référents last
+    ``updated_at``. The API's cache of letters is keyed on when their référents last
     changed: writing a person unchanged would only empty it."""
     changed = [name for name, value in values.items() if getattr(user, name) != value]
     for name in changed:

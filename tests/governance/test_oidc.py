@@ -58,7 +58,7 @@ def test_a_later_sign_in_updates_the_name_and_adds_roles_without_removing_any(se
 
 
 def test_a_sign_in_saves_the_person_only_when_the_claims_change_them():
-    """The letters' cached content is keyed on when their référents last changed: a
+    """The API's cache of letters is keyed on when their référents last changed: a
     sign-in that changes nothing must not move it, one that renames must."""
     backend = AcademyOIDCBackend()
     user = backend.create_user(_claims())

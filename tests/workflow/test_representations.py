@@ -18,6 +18,8 @@ from tests.factories import make_letter, make_school
 from workflow.api import representations
 from workflow.api.representations import (
     HEAD_FIELDS,
+    LetterHead,
+    heads_of,
     letter_representations,
     page_representations,
     with_heads,
@@ -212,3 +214,14 @@ def test_the_cache_keeps_at_most_its_bound_least_recently_read_out_first(
     assert len(representations._cache()) == 2
     assert letters[0].pk not in {head.pk for head in representations._cache()}
     assert _read(letters[0].pk) == uncached(letters[0].pk)  # read again, not lost
+
+
+def test_a_head_reads_the_same_as_a_row_and_from_its_instance(letters: list[MissionLetter]):
+    """``HEAD_FIELDS`` lists ``LetterHead``'s fields in its order: the key of a letter
+    on a page is the key of the same letter read alone."""
+    ids = [letter.pk for letter in letters]
+    read = with_heads(MissionLetter.objects.filter(pk__in=ids)).order_by("id")
+    rows = [LetterHead._make(row) for row in read.values_list(*HEAD_FIELDS)]
+    instances = list(MissionLetter.objects.select_related("establishment", "school_year"))
+    assert rows == heads_of(sorted(instances, key=lambda letter: letter.pk))
+    assert [head.uai for head in rows] == [letter.establishment.uai for letter in letters]
