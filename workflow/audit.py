@@ -55,7 +55,14 @@ def record_event(
 ) -> AuditEvent:
     """Append an event to the letter's chain. The caller holds the letter's row lock
     (or has just created the letter), so sequences cannot collide."""
-    previous = AuditEvent.objects.filter(letter=letter).order_by("-sequence").first()
+    # The previous event's number and hash only: its snapshot and payload are JSON of
+    # a few kilobytes that psycopg would decode for nothing.
+    previous = (
+        AuditEvent.objects.filter(letter=letter)
+        .order_by("-sequence")
+        .values_list("sequence", "hash")
+        .first()
+    )
     # Read afresh (the caller has saved the letter); the content comes as rows, in a
     # few queries whatever the number of référents and missions.
     snapshot = full_snapshot(
@@ -63,7 +70,7 @@ def record_event(
     )
     event = AuditEvent(
         letter=letter,
-        sequence=1 if previous is None else previous.sequence + 1,
+        sequence=1 if previous is None else previous[0] + 1,
         action=action,
         from_state=from_state,
         to_state=letter.state,
@@ -74,7 +81,7 @@ def record_event(
         payload=payload or {},
         snapshot=snapshot,
         snapshot_sha256=sha256_hex(canonical_json(snapshot)),
-        previous_hash="" if previous is None else previous.hash,
+        previous_hash="" if previous is None else previous[1],
     )
     event.hash = event_hash(event)
     event.save(force_insert=True)

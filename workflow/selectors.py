@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import reduce
@@ -125,9 +125,17 @@ def role_holders(
     return found
 
 
-def get_visible_letter(user: User, letter_id: int) -> MissionLetter:
-    """The letter, or ``LetterNotFound`` whether it does not exist or is not visible."""
-    letter = visible_letters(user).filter(pk=letter_id).first()
+def get_visible_letter(
+    user: User,
+    letter_id: int,
+    *,
+    annotate: Callable[[QuerySet[MissionLetter]], QuerySet[MissionLetter]] | None = None,
+) -> MissionLetter:
+    """The letter, or ``LetterNotFound`` whether it does not exist or is not visible.
+    ``annotate``: what to read with it in the same query (the API reads the stamps of
+    its cached representation so, one query less than reading them after)."""
+    letters = visible_letters(user)
+    letter = (letters if annotate is None else annotate(letters)).filter(pk=letter_id).first()
     if letter is None:
         raise LetterNotFound(_("Lettre de mission introuvable."))
     return letter

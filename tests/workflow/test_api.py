@@ -552,3 +552,54 @@ def test_the_schema_and_the_docs_render():
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
+
+
+_READY_DRAFT = {
+    "establishment": "0210015C",
+    "referents": [
+        {"user": "referent1", "mode": "imp", "imp_amount": "625.00"},
+        {"user": "referent2", "mode": "imp", "imp_amount": "625.00"},
+    ],
+    "missions": [
+        {"text": "Animer le club numérique", "priority": "principal", "referents": ["referent1"]},
+        {"text": "Former les collègues", "priority": "secondary", "referents": ["referent2"]},
+    ],
+}
+
+
+def test_a_transition_answers_the_letter_as_a_read_after_it_shows_it():
+    """The answer is built from the letter the transition saved under its lock, not read
+    again: it must be what any read after it shows, for the person who fired it."""
+    call_command("load_demo")
+    principal, referent = _client_for("principal"), _client_for("referent1")
+    year = _ok(principal.get("/api/v1/school-years/"))["results"][0]["code"]
+    letter_id = _ok(
+        principal.post("/api/v1/letters/", {**_READY_DRAFT, "school_year": year}, format="json"),
+        201,
+    )["id"]
+    detail = f"/api/v1/letters/{letter_id}/"
+
+    opened = _fire(principal, letter_id, "open_concertation")
+    assert opened["state"] == "concertation"
+    assert opened == _ok(principal.get(detail))
+    agreed = _fire(referent, letter_id, "agree")
+    assert agreed["referents"][0]["agreed_version"] == 1
+    assert agreed == _ok(referent.get(detail))
+    returned = _fire(principal, letter_id, "return_to_draft", reason="Relecture")
+    assert (returned["state"], returned["version"]) == ("draft", 2)
+    assert returned["snapshot_sha256"] != opened["snapshot_sha256"]
+    assert returned == _ok(principal.get(detail))
+
+
+def test_a_letter_read_again_costs_four_queries():
+    """Token, scope, the letter with the stamps of its cached representation, the
+    envelopes: the stamps come with the letter, not in a query of their own."""
+    call_command("load_demo")
+    client = _client_for("dan")
+    letter_id = MissionLetter.objects.order_by("pk").values_list("pk", flat=True)[0]
+    url = f"/api/v1/letters/{letter_id}/"
+    first_count, first = _queries(client, url)
+    again_count, again = _queries(client, url)
+    assert again == first
+    assert first_count == 4 + 3  # the cache was cold: the content's three queries
+    assert again_count == 4

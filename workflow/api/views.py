@@ -74,7 +74,8 @@ from workflow.transitions import TRANSITIONS
 
 
 def _letter_response(user: User, letter_id: int, code: int = status.HTTP_200_OK) -> Response:
-    return Response(letter_representations([get_visible_letter(user, letter_id)])[0], status=code)
+    letter = get_visible_letter(user, letter_id, annotate=with_heads)
+    return Response(letter_representations([letter])[0], status=code)
 
 
 def framed_by_own_pages(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponseBase]:
@@ -347,8 +348,13 @@ class FireTransition(APIView):
         user = signed_in_user(request)
         serializer = TransitionPayloadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        fire_transition(letter_id=pk, name=name, user=user, payload=serializer.validated_data)
-        return _letter_response(user, pk)
+        letter = fire_transition(
+            letter_id=pk, name=name, user=user, payload=serializer.validated_data
+        )
+        # The letter as the transition left it, read under its lock with its
+        # establishment and year: the person saw it to fire it, and a transition changes
+        # no one's roles, so reading it again through their scope would cost two queries.
+        return Response(letter_representations([letter])[0])
 
 
 class MeetingFilter(django_filters.FilterSet):
