@@ -132,8 +132,9 @@ def get_visible_letter(
     annotate: Callable[[QuerySet[MissionLetter]], QuerySet[MissionLetter]] | None = None,
 ) -> MissionLetter:
     """The letter, or ``LetterNotFound`` whether it does not exist or is not visible.
-    ``annotate``: what to read with it in the same query (the API reads the stamps of
-    its cached representation so, one query less than reading them after)."""
+    ``annotate``: what else to read with it, in the same query. The API reads the
+    stamps its cached representation is keyed on this way: a query less than reading
+    them afterwards."""
     letters = visible_letters(user)
     letter = (letters if annotate is None else annotate(letters)).filter(pk=letter_id).first()
     if letter is None:
