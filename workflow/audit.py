@@ -63,6 +63,7 @@ def record_event(
         .values_list("sequence", "hash")
         .first()
     )
+    previous_sequence, previous_hash = (0, "") if previous is None else previous
     # Read afresh (the caller has saved the letter); the content comes as rows, in a
     # few queries whatever the number of référents and missions.
     snapshot = full_snapshot(
@@ -70,7 +71,7 @@ def record_event(
     )
     event = AuditEvent(
         letter=letter,
-        sequence=1 if previous is None else previous[0] + 1,
+        sequence=previous_sequence + 1,
         action=action,
         from_state=from_state,
         to_state=letter.state,
@@ -81,7 +82,7 @@ def record_event(
         payload=payload or {},
         snapshot=snapshot,
         snapshot_sha256=sha256_hex(canonical_json(snapshot)),
-        previous_hash="" if previous is None else previous[1],
+        previous_hash=previous_hash,
     )
     event.hash = event_hash(event)
     event.save(force_insert=True)
