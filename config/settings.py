@@ -98,6 +98,10 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# PostgreSQL through Django's backend, reading timestamps with psycopg's compiled loader
+# (config/postgresql/base.py says why).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
 # Persistent connections: each gunicorn worker keeps its connection for a minute instead
 # of opening one per request (PostgreSQL starts a process for each; bench/RESULTS.md
 # has the cost), and checks it before reusing it, so a restarted database costs one
@@ -109,7 +113,7 @@ DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHEC
 # page of letters (bench/RESULTS.md). It needs the parameters bound by the server, and
 # a connection that stays the worker's: behind a pooler in transaction mode (PgBouncer
 # without max_prepared_statements), set DATABASE_PREPARED_STATEMENTS=false.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+if DATABASES["default"]["ENGINE"] == "config.postgresql" and env.bool(
     "DATABASE_PREPARED_STATEMENTS", default=True
 ):
     DATABASES["default"].setdefault("OPTIONS", {}).update(

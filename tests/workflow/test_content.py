@@ -17,6 +17,7 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
+from governance.imp import decharge_amount
 from governance.models import CatalogItem, User
 from governance.services import revoke_delegation
 from tests.factories import School, advance, letter_content, make_letter, make_school
@@ -47,7 +48,7 @@ from workflow.models import (
     Opinion,
     OutboxItem,
 )
-from workflow.selectors import envelope_amounts, letter_warnings
+from workflow.selectors import envelope_amounts, envelopes_for, letter_warnings
 from workflow.services import (
     add_comment,
     fire_transition,
@@ -879,6 +880,28 @@ def test_envelope_counts_one_establishment_and_year(world: World):
     assert sum(envelope_amounts(school.establishment, school.year)) == Decimal("2500.00")
     assert envelope_amounts(school.establishment, school.next_year) == []
     assert envelope_amounts(world.other.establishment, school.year) == []
+
+
+def test_a_pages_envelopes_are_each_establishment_and_years_own(world: World):
+    """``envelopes_for``, which a page of letters reads in one query, gives each
+    (establishment, year) what ``envelope_amounts`` gives it alone: the withdrawn letter
+    left out, the décharge converted, nothing for a pair without letters."""
+    schools = [*world.schools.values(), world.other]
+    pairs = {(s.establishment.pk, year.pk) for s in schools for year in (s.year, s.next_year)}
+    found = envelopes_for(pairs)
+    assert set(found) == pairs
+    for school in schools:
+        for year in (school.year, school.next_year):
+            expected = envelope_amounts(school.establishment, year)
+            assert sorted(found[(school.establishment.pk, year.pk)]) == sorted(expected)
+    withdrawn = world.schools["withdrawn"]
+    assert found[(withdrawn.establishment.pk, withdrawn.year.pk)] == []
+    draft = world.schools["draft"]
+    assert sorted(found[(draft.establishment.pk, draft.year.pk)]) == [
+        decharge_amount(Decimal("1.00")),
+        Decimal("1250.00"),
+    ]
+    assert envelopes_for(set()) == {}
 
 
 def test_a_catalogue_mission_appears_once_in_a_letter():

@@ -34,8 +34,9 @@ from django.db.models import OuterRef, QuerySet, Subquery
 
 from governance.models import CatalogHeading, CatalogItem
 from workflow.api.serializers import LetterSerializer, ReferentSerializer
+from workflow.errors import Unmet
 from workflow.models import LetterReferent, LetterState, MissionLetter
-from workflow.selectors import envelopes_for, warnings_for
+from workflow.selectors import content_warnings, envelope_warnings, envelopes_for
 from workflow.snapshot import LetterContent, content_sha256, letter_contents
 
 # The heads of letters, as rows ----------------------------------------------------------------
@@ -294,23 +295,29 @@ def _representations(
         with _cache_lock:
             cache.update(made)
         found.update(made)
-    envelopes = envelopes_for({(head.establishment_id, head.school_year_id) for head in heads})
-    result = []
-    for head in heads:
-        kept = found[head]
-        envelope = envelopes[(head.establishment_id, head.school_year_id)]
-        result.append(
-            {
-                **kept.body,
-                # Not get_state_display(): it rebuilds a dict of every (lazy) choice.
-                "state_label": str(LetterState(kept.body["state"]).label),
-                "warnings": [
-                    {"code": w.code, "detail": w.message}
-                    for w in warnings_for(envelope, kept.content)
-                ],
-            }
-        )
-    return result
+    # An envelope's warnings are judged once per establishment's year, not per letter.
+    envelopes = {
+        pair: _warnings(envelope_warnings(envelope))
+        for pair, envelope in envelopes_for(
+            {(head.establishment_id, head.school_year_id) for head in heads}
+        ).items()
+    }
+    return [
+        {
+            **found[head].body,
+            # Not get_state_display(): it rebuilds a dict of every (lazy) choice.
+            "state_label": str(LetterState(head.state).label),
+            "warnings": [
+                *envelopes[(head.establishment_id, head.school_year_id)],
+                *_warnings(content_warnings(found[head].content)),
+            ],
+        }
+        for head in heads
+    ]
+
+
+def _warnings(found: list[Unmet]) -> list[dict[str, str]]:
+    return [{"code": w.code, "detail": w.message} for w in found]
 
 
 def letter_representations(letters: Sequence[MissionLetter]) -> list[dict[str, Any]]:
