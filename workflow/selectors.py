@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import reduce
 
-from django.db import connection, models
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
@@ -21,6 +21,7 @@ from workflow.actors import ESTABLISHMENT_READERS
 from workflow.errors import LetterNotFound, Unmet
 from workflow.models import LetterMission, LetterReferent, LetterState, MissionLetter
 from workflow.snapshot import LetterContent, letter_contents
+from workflow.sql import placeholders, sql_names
 
 # What the letter page reads of a letter's content, as related instances, in a fixed
 # number of queries (the API reads it as rows: ``workflow.snapshot.letter_contents``).
@@ -48,10 +49,10 @@ def _scope_rows(user: User) -> list[tuple[str, int | None, int | None]]:
     Written in SQL: the ORM took 0.6 ms to build and compile this union of two indexed
     reads, which PostgreSQL answers in 0.1 ms, and every request that reads letters
     paid it (bench/RESULTS.md, stop 10). The names come from the models."""
-    roles, role, establishment, academy, role_user = _sql_names(
+    roles, role, establishment, academy, role_user = sql_names(
         RoleAssignment, "role", "establishment", "academy", "user"
     )
-    referents, letter, referent_user = _sql_names(LetterReferent, "letter", "user")
+    referents, letter, referent_user = sql_names(LetterReferent, "letter", "user")
     sql = (
         f"SELECT {role}, {establishment}, {academy} FROM {roles} WHERE {role_user} = %s "
         f"UNION ALL SELECT '{REFERENT_ROW}', {letter}, NULL FROM {referents} "
@@ -60,18 +61,6 @@ def _scope_rows(user: User) -> list[tuple[str, int | None, int | None]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [user.pk, user.pk])
         return list(cursor.fetchall())
-
-
-def _sql_names(model: type[models.Model], *fields: str) -> list[str]:
-    """The model's table, then the columns of ``fields``, quoted for this database: the
-    SQL written by hand here names what the models name."""
-    quote = connection.ops.quote_name
-    columns = []
-    for name in fields:
-        field = model._meta.get_field(name)
-        assert isinstance(field, models.Field)
-        columns.append(quote(field.column))
-    return [quote(model._meta.db_table), *columns]
 
 
 def visible_letters(user: User) -> QuerySet[MissionLetter]:
@@ -203,10 +192,10 @@ def envelopes_for(
     # Establishments × years, then the pairs in Python: one OR per pair made a query
     # that took longer to compile than to run. Written in SQL: the ORM took 0.6 ms to
     # build and compile this join, which runs in 0.3 (bench/RESULTS.md, stop 10).
-    referents, letter, imp_amount, decharge_hours = _sql_names(
+    referents, letter, imp_amount, decharge_hours = sql_names(
         LetterReferent, "letter", "imp_amount", "decharge_hours"
     )
-    letters, pk, establishment, school_year, state = _sql_names(
+    letters, pk, establishment, school_year, state = sql_names(
         MissionLetter, "id", "establishment", "school_year", "state"
     )
     establishments = sorted({e for e, _y in pairs})
@@ -214,8 +203,8 @@ def envelopes_for(
     sql = (
         f"SELECT l.{establishment}, l.{school_year}, r.{imp_amount}, r.{decharge_hours} "
         f"FROM {referents} r INNER JOIN {letters} l ON l.{pk} = r.{letter} "
-        f"WHERE l.{establishment} IN ({', '.join(['%s'] * len(establishments))}) "
-        f"AND l.{school_year} IN ({', '.join(['%s'] * len(years))}) AND l.{state} <> %s"
+        f"WHERE l.{establishment} IN ({placeholders(establishments)}) "
+        f"AND l.{school_year} IN ({placeholders(years)}) AND l.{state} <> %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*establishments, *years, LetterState.WITHDRAWN.value])
