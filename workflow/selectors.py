@@ -233,15 +233,19 @@ def envelope_warnings(envelope: list[Decimal]) -> list[Unmet]:
 
 
 def content_warnings(content: LetterContent) -> list[Unmet]:
-    """The warnings of ``warnings_for`` that the letter's own content makes."""
+    """The warnings of ``warnings_for`` that the letter's own content makes. The message
+    is translated only for a letter that has such a mission: a page of fifty letters
+    asked gettext for it fifty times."""
+    outside = [mission for mission in content.missions if mission.outside_scope]
+    if not outside:
+        return []
+    message = _("« %(text)s » sort du périmètre technico-pédagogique du référent. %(note)s")
     return [
         Unmet(
             "mission_outside_scope",
-            _("« %(text)s » sort du périmètre technico-pédagogique du référent. %(note)s")
-            % {"text": mission.text, "note": mission.scope_note},
+            message % {"text": mission.text, "note": mission.scope_note},
         )
-        for mission in content.missions
-        if mission.outside_scope
+        for mission in outside
     ]
 
 

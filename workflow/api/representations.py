@@ -282,7 +282,8 @@ def _representations(
     page of fifty."""
     cache = _cache()
     with _cache_lock:
-        found = {head: cache[head] for head in heads if head in cache}
+        kept = [cache.get(head) for head in heads]
+    found = {head: entry for head, entry in zip(heads, kept, strict=True) if entry is not None}
     missing = [head for head in heads if head not in found]
     if missing:
         pks = [head.pk for head in missing]
@@ -302,11 +303,13 @@ def _representations(
             {(head.establishment_id, head.school_year_id) for head in heads}
         ).items()
     }
+    # Each state's label translated once per read, not once per letter (nor through
+    # get_state_display(), which rebuilds a dict of every lazy choice).
+    labels = {state: str(LetterState(state).label) for state in {head.state for head in heads}}
     return [
         {
             **found[head].body,
-            # Not get_state_display(): it rebuilds a dict of every (lazy) choice.
-            "state_label": str(LetterState(head.state).label),
+            "state_label": labels[head.state],
             "warnings": [
                 *envelopes[(head.establishment_id, head.school_year_id)],
                 *_warnings(content_warnings(found[head].content)),
