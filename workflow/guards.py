@@ -12,20 +12,25 @@ from django.utils.translation import gettext as _
 from governance.imp import check_envelope, validate_recognition
 from workflow.errors import Unmet
 from workflow.models import MissionLetter, YearEndReport
-from workflow.selectors import envelope_amounts
+from workflow.selectors import envelopes_for
+from workflow.snapshot import letter_contents
 
 
 def open_concertation_unmet(letter: MissionLetter) -> list[Unmet]:
     """≥1 référent, ≥1 mission each carried by someone, the period set within the
-    school year, every recognition valid and the envelope not exceeded."""
+    school year, every recognition valid and the envelope not exceeded.
+
+    The content and the envelope are read as rows (``letter_contents``,
+    ``envelopes_for``): every draft on a principal's « À faire » is judged here, and as
+    related instances its four queries took a quarter of the page (bench/RESULTS.md,
+    stop 11)."""
     unmet: list[Unmet] = []
-    referents = list(letter.referents.select_related("user"))
-    if not referents:
+    content = letter_contents([letter.pk])[letter.pk]
+    if not content.referents:
         unmet.append(Unmet("no_referent", _("Désignez au moins un référent numérique.")))
-    missions = list(letter.missions.prefetch_related("referents"))
-    if not missions:
+    if not content.missions:
         unmet.append(Unmet("no_mission", _("Listez au moins une mission.")))
-    unassigned = [m for m in missions if not m.referents.all()]
+    unassigned = [m for m in content.missions if not m.referents]
     if unassigned:
         unmet.append(
             Unmet(
@@ -50,20 +55,20 @@ def open_concertation_unmet(letter: MissionLetter) -> list[Unmet]:
                 % {"year": letter.school_year.code},
             )
         )
-    for referent in referents:
+    for referent in content.referents:
         try:
             validate_recognition(referent.imp_amount, referent.decharge_hours)
         except ValidationError as exc:
             unmet.append(
                 Unmet(
                     "recognition_invalid",
-                    f"{referent.user.get_full_name() or referent.user.username} : "
-                    + " ".join(exc.messages),
+                    f"{referent.name or referent.username} : " + " ".join(exc.messages),
                 )
             )
+    pair = (letter.establishment_id, letter.school_year_id)
     unmet.extend(
         Unmet(finding.code, finding.message)
-        for finding in check_envelope(envelope_amounts(letter.establishment, letter.school_year))
+        for finding in check_envelope(envelopes_for([pair])[pair])
         if finding.blocking
     )
     return unmet

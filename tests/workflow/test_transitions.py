@@ -550,6 +550,8 @@ def test_open_concertation_reports_an_invalid_recognition(world: World):
     with pytest.raises(ConditionsUnmet) as excinfo:
         _fire(letter, "open_concertation", school.principal)
     assert "recognition_invalid" in codes(excinfo)
+    (invalid,) = [u for u in excinfo.value.unmet if u.code == "recognition_invalid"]
+    assert invalid.message.startswith(f"{school.referent1.get_full_name()} : ")
 
 
 # Concertation ----------------------------------------------------------------------------
