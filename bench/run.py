@@ -6,8 +6,9 @@
   small asyncio httpx client: closed loop, ``--concurrency`` clients per scenario,
   ``--duration`` seconds each after a short warm-up, every scenario in turn for
   ``--rounds`` rounds; p50 / p95 / p99 latency and throughput, and each scenario's
-  throughput as a share of the ceiling's (a DRF endpoint that returns a constant) in
-  the same round; the medians over the rounds;
+  throughput as a share of the ceiling's (a DRF endpoint that returns a constant),
+  measured for ``--ceiling-duration`` seconds just before and just after each
+  scenario; the medians over the rounds;
 - counts the SQL queries of one request of each scenario (Django's test client,
   in-process);
 - times the reminder sweep over the whole data set (twice: the first run, then the
@@ -331,10 +332,46 @@ def query_counts(c: Cast, names: list[str]) -> dict[str, int]:
     return counts
 
 
+def bracketed_round(
+    run: Callable[[str], dict[str, Any]],
+    run_ceiling: Callable[[], dict[str, Any]],
+    names: list[str],
+    show: Callable[[str, dict[str, Any]], None],
+) -> dict[str, Any]:
+    """One round: the ceiling, then each scenario followed by the ceiling again, so that
+    every scenario sits between two measures of the ceiling; its share is of their mean.
+
+    A round of seven scenarios measured against one ceiling taken at its start lasted a
+    minute and a half, and the machine's speed moved by a quarter within it: a
+    scenario's share then said as much about when it ran as about its code
+    (bench/RESULTS.md, stops 9 to 11). The round's ``ceiling`` row is the median of its
+    measures."""
+
+    def with_load(row: dict[str, Any]) -> dict[str, Any]:
+        return {**row, "load_average": round(os.getloadavg()[0], 2)}
+
+    ceilings = [with_load(run_ceiling())]
+    show("ceiling", ceilings[-1])
+    measured: dict[str, Any] = {}
+    for name in names:
+        row = with_load(run(name))
+        ceilings.append(with_load(run_ceiling()))
+        around = (ceilings[-2]["throughput_rps"] + ceilings[-1]["throughput_rps"]) / 2
+        row["ceiling_rps"] = round(around, 1)
+        row["share_of_ceiling"] = round(row["throughput_rps"] / around, 3) if around else None
+        measured[name] = row
+        show(name, row)
+        show("ceiling", ceilings[-1])
+    middle = sorted(ceilings, key=lambda row: row["throughput_rps"])[len(ceilings) // 2]
+    ceiling = {**middle, "measures": [row["throughput_rps"] for row in ceilings]}
+    ceiling["share_of_ceiling"] = 1.0
+    return {"ceiling": ceiling, **measured}
+
+
 def median_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """A scenario over several rounds: the median of each figure (each round's share of
-    the ceiling is taken against that round's own ceiling, minutes apart at most, so a
-    machine that slows down between rounds does not bias it)."""
+    the ceiling is taken against the ceiling measured just before and just after it, so
+    a machine that slows down between rounds, or within one, does not bias it)."""
     result: dict[str, Any] = {}
     for key, value in rows[0].items():
         if isinstance(value, int | float):
@@ -496,6 +533,12 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=3, help="rounds of every HTTP scenario (medians)"
     )
+    parser.add_argument(
+        "--ceiling-duration",
+        type=float,
+        default=5,
+        help="seconds of each measure of the ceiling, taken before and after every scenario",
+    )
     parser.add_argument("--only", nargs="*", default=None, help="http sweep mail pdf")
     parser.add_argument("--scenarios", nargs="*", default=HTTP_SCENARIOS)
     parser.add_argument("--mails", type=int, default=3000)
@@ -523,18 +566,21 @@ def main() -> None:
         makers = {name: [made[name](w) for w in range(args.concurrency)] for name in made}
         rounds: list[dict[str, Any]] = []
         with gunicorn(free_port()) as base:
+
+            def run(name: str) -> dict[str, Any]:
+                return asyncio.run(drive(base, makers[name], args.duration))
+
+            def run_ceiling() -> dict[str, Any]:
+                return asyncio.run(drive(base, makers["ceiling"], args.ceiling_duration))
+
             for number in range(1, args.rounds + 1):
-                measured: dict[str, Any] = {}
-                for name in args.scenarios:
-                    measured[name] = asyncio.run(drive(base, makers[name], args.duration))
-                    measured[name]["load_average"] = round(os.getloadavg()[0], 2)
-                    print(f"round {number}", name, json.dumps(measured[name]), flush=True)
-                ceiling = measured.get("ceiling", {}).get("throughput_rps")
-                if ceiling:
-                    for row in measured.values():
-                        row["share_of_ceiling"] = round(row["throughput_rps"] / ceiling, 3)
-                rounds.append(measured)
-        report["http"] = {name: median_of([r[name] for r in rounds]) for name in args.scenarios}
+
+                def show(name: str, row: dict[str, Any], n: int = number) -> None:
+                    print(f"round {n}", name, json.dumps(row), flush=True)
+
+                names = [name for name in args.scenarios if name != "ceiling"]
+                rounds.append(bracketed_round(run, run_ceiling, names, show))
+        report["http"] = {name: median_of([r[name] for r in rounds]) for name in rounds[0]}
         report["http_rounds"] = rounds
     if "sweep" in parts:
         report["sweep"] = sweep()
