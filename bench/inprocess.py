@@ -18,20 +18,17 @@ difference of the two totals over 60 is one request's, without the start-up
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from django.conf import settings
 from django.test import Client
 
 # Importing the runner sets Django up with bench.settings, as the runner does.
-from bench.run import HTTP_SCENARIOS, cast, scenarios
+from bench.run import HTTP_SCENARIOS, cast, scenarios, send_in_process
 
 WARM_UP = 30
 
@@ -45,20 +42,10 @@ def main() -> None:
     client = Client()
 
     def send() -> None:
-        method, path, headers, body = make()
-        extra: dict[str, Any] = {"HTTP_HOST": "127.0.0.1"}
-        if "Authorization" in headers:
-            extra["HTTP_AUTHORIZATION"] = headers["Authorization"]
-        if "Cookie" in headers:
-            client.cookies[settings.SESSION_COOKIE_NAME] = headers["Cookie"].split("=", 1)[1]
-        if method == "GET":
-            response = client.get(path, **extra)
-        else:
-            response = client.post(
-                path, data=json.dumps(body), content_type="application/json", **extra
-            )
+        request = make()
+        response = send_in_process(client, request)
         if response.status_code not in (200, 201):
-            raise SystemExit(f"{method} {path}: HTTP {response.status_code}")
+            raise SystemExit(f"{request[0]} {request[1]}: HTTP {response.status_code}")
 
     for _ in range(WARM_UP):
         send()

@@ -308,25 +308,28 @@ def gunicorn(port: int) -> Iterator[str]:
         process.wait(timeout=30)
 
 
+def send_in_process(client: Client, request: Request) -> Any:
+    """One of a scenario's requests through Django's test client (no HTTP), with its
+    token or session cookie; the response."""
+    method, path, headers, body = request
+    kwargs: dict[str, Any] = {"HTTP_HOST": "127.0.0.1"}
+    if "Authorization" in headers:
+        kwargs["HTTP_AUTHORIZATION"] = headers["Authorization"]
+    if "Cookie" in headers:
+        client.cookies[settings.SESSION_COOKIE_NAME] = headers["Cookie"].split("=", 1)[1]
+    if method == "GET":
+        return client.get(path, **kwargs)
+    return client.post(path, data=json.dumps(body), content_type="application/json", **kwargs)
+
+
 def query_counts(c: Cast, names: list[str]) -> dict[str, int]:
     """SQL queries of one request of each scenario (in-process, same settings)."""
     made = scenarios(c)
     counts = {}
     for name in names:
-        method, path, headers, body = made[name](0)()
-        client = Client()
-        kwargs: dict[str, Any] = {"HTTP_HOST": "127.0.0.1"}
-        if "Authorization" in headers:
-            kwargs["HTTP_AUTHORIZATION"] = headers["Authorization"]
-        if "Cookie" in headers:
-            client.cookies[settings.SESSION_COOKIE_NAME] = headers["Cookie"].split("=", 1)[1]
+        request = made[name](0)()
         with counting_queries() as counter:
-            if method == "GET":
-                response = client.get(path, **kwargs)
-            else:
-                response = client.post(
-                    path, data=json.dumps(body), content_type="application/json", **kwargs
-                )
+            response = send_in_process(Client(), request)
         assert response.status_code in (200, 201), (name, response.status_code, response.content)
         counts[name] = counter[0]
     return counts
