@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import reduce
@@ -17,11 +17,11 @@ from django.utils.translation import gettext as _
 from governance.imp import check_envelope, envelope_weight
 from governance.models import Establishment, Meeting, Role, RoleAssignment, SchoolYear, User
 from governance.selectors import establishments_visible_to
+from governance.sql import placeholders, sql_names
 from workflow.actors import ESTABLISHMENT_READERS
 from workflow.errors import LetterNotFound, Unmet
 from workflow.models import LetterMission, LetterReferent, LetterState, MissionLetter
 from workflow.snapshot import LetterContent, letter_contents
-from workflow.sql import placeholders, sql_names
 
 # What the letter page reads of a letter's content, as related instances, in a fixed
 # number of queries (the API reads it as rows: ``workflow.snapshot.letter_contents``).
@@ -128,18 +128,9 @@ def role_holders(
     return found
 
 
-def get_visible_letter(
-    user: User,
-    letter_id: int,
-    *,
-    annotate: Callable[[QuerySet[MissionLetter]], QuerySet[MissionLetter]] | None = None,
-) -> MissionLetter:
-    """The letter, or ``LetterNotFound`` whether it does not exist or is not visible.
-    ``annotate``: what else to read with it, in the same query. The API reads the
-    stamps its cached representation is keyed on this way: a query less than reading
-    them afterwards."""
-    letters = visible_letters(user)
-    letter = (letters if annotate is None else annotate(letters)).filter(pk=letter_id).first()
+def get_visible_letter(user: User, letter_id: int) -> MissionLetter:
+    """The letter, or ``LetterNotFound`` whether it does not exist or is not visible."""
+    letter = visible_letters(user).filter(pk=letter_id).first()
     if letter is None:
         raise LetterNotFound(_("Lettre de mission introuvable."))
     return letter

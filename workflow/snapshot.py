@@ -31,6 +31,7 @@ from typing import Any
 from django.db import connection, models
 
 from governance.models import CatalogHeading, CatalogItem, User
+from governance.sql import placeholders, sql_names
 from workflow.models import (
     LetterIndicator,
     LetterMission,
@@ -40,7 +41,6 @@ from workflow.models import (
     Signature,
     YearEndReport,
 )
-from workflow.sql import placeholders, sql_names
 
 
 def canonical_json(data: Any) -> str:
@@ -111,7 +111,7 @@ def letter_contents(letter_ids: Collection[int]) -> dict[int, LetterContent]:
     the référents with their person, the missions with their catalogue item, heading
     and carriers, and the indicators.
 
-    Written in SQL (``workflow.sql``): built by the ORM, the three queries took about
+    Written in SQL (``governance.sql``): built by the ORM, the three queries took about
     three milliseconds to compile, against half a millisecond to run, and every letter
     the API's cache does not hold yet paid it (bench/RESULTS.md, stop 11)."""
     ids = sorted(set(letter_ids))

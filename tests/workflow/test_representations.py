@@ -10,19 +10,19 @@ from typing import Any
 
 import pytest
 from cachetools import TTLCache
+from django.db.models import Max
 from django.utils import translation
 
-from governance.models import CatalogItem
+from governance.models import CatalogHeading, CatalogItem
 from governance.services import CATALOGUE_FILE, load_catalogue
 from tests.factories import make_letter, make_school
 from workflow.api import representations
 from workflow.api.representations import (
-    HEAD_FIELDS,
-    LetterHead,
+    HeadRows,
     heads_of,
+    letter_heads,
     letter_representations,
     page_representations,
-    with_heads,
 )
 from workflow.models import MissionLetter
 from workflow.services import fire_transition, update_letter
@@ -31,9 +31,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _page(ids: list[int]) -> list[dict[str, Any]]:
-    """The letters as the API's list reads them: rows of their heads, newest first."""
-    rows = with_heads(MissionLetter.objects.filter(pk__in=ids)).order_by("-id")
-    return page_representations(list(rows.values_list(*HEAD_FIELDS)))
+    """The letters as the API's list reads them: their heads, newest first."""
+    letters = HeadRows(MissionLetter.objects.filter(pk__in=ids).order_by("-id"))
+    return page_representations(letters[0 : len(ids)])
 
 
 def _read(letter_id: int) -> dict[str, Any]:
@@ -172,11 +172,7 @@ def test_a_page_and_a_letter_read_alone_agree_and_a_cached_page_costs_one_query(
     letters: list[MissionLetter], uncached: Any, django_assert_num_queries: Any
 ):
     ids = [letter.pk for letter in letters]
-    rows = list(
-        with_heads(MissionLetter.objects.filter(pk__in=ids))
-        .order_by("-id")
-        .values_list(*HEAD_FIELDS)
-    )
+    rows = letter_heads(sorted(ids, reverse=True))
     # The letters whole, their content (three queries), the envelopes.
     with django_assert_num_queries(1 + 3 + 1):
         first = page_representations(rows)
@@ -185,7 +181,7 @@ def test_a_page_and_a_letter_read_alone_agree_and_a_cached_page_costs_one_query(
     assert [item["id"] for item in first] == sorted(ids, reverse=True)
     assert again == first == [uncached(pk) for pk in sorted(ids, reverse=True)]
     assert any(item["warnings"] for item in first)
-    # Instances read without their stamps get them in one more query.
+    # Instances get their stamps in one more query.
     instances = list(
         MissionLetter.objects.select_related("establishment", "school_year").order_by("-id")
     )
@@ -216,12 +212,55 @@ def test_the_cache_keeps_at_most_its_bound_least_recently_read_out_first(
     assert _read(letters[0].pk) == uncached(letters[0].pk)  # read again, not lost
 
 
-def test_a_head_reads_the_same_as_a_row_and_from_its_instance(letters: list[MissionLetter]):
-    """``HEAD_FIELDS`` lists ``LetterHead``'s fields in its order: the key of a letter
-    on a page is the key of the same letter read alone."""
-    ids = [letter.pk for letter in letters]
-    read = with_heads(MissionLetter.objects.filter(pk__in=ids)).order_by("id")
-    rows = [LetterHead._make(row) for row in read.values_list(*HEAD_FIELDS)]
-    instances = list(MissionLetter.objects.select_related("establishment", "school_year"))
-    assert rows == heads_of(sorted(instances, key=lambda letter: letter.pk))
-    assert [head.uai for head in rows] == [letter.establishment.uai for letter in letters]
+def test_a_head_reads_the_same_from_its_row_and_from_its_instance(
+    letters: list[MissionLetter],
+):
+    """The key of a letter on a page is the key of the same letter read alone, and its
+    stamps are what the ORM says of its référents and of the catalogue."""
+    ids = sorted(letter.pk for letter in letters)
+    heads = letter_heads(ids)
+    instances = list(
+        MissionLetter.objects.select_related("establishment", "school_year").order_by("pk")
+    )
+    assert heads == heads_of(instances)
+    assert [head.uai for head in heads] == [letter.establishment.uai for letter in instances]
+    catalog = CatalogItem.objects.aggregate(at=Max("updated_at"))["at"]
+    headings = CatalogHeading.objects.aggregate(at=Max("updated_at"))["at"]
+    for head, letter in zip(heads, instances, strict=True):
+        people = letter.referents.aggregate(at=Max("user__updated_at"))["at"]
+        assert (head.updated_at, head.audit_head, head.state) == (
+            letter.updated_at,
+            letter.audit_head,
+            letter.state,
+        )
+        assert (head.people_changed_at, head.catalog_changed_at, head.headings_changed_at) == (
+            people,
+            catalog,
+            headings,
+        )
+    assert any(head.people_changed_at is not None for head in heads)
+
+
+def test_heads_come_in_the_order_asked_and_an_unknown_id_is_left_out(
+    letters: list[MissionLetter], django_assert_num_queries: Any
+):
+    first, second = letters[0].pk, letters[1].pk
+    with django_assert_num_queries(1):
+        heads = letter_heads([second, 10**9, first])
+    assert [head.pk for head in heads] == [second, first]
+    assert letter_heads([]) == []
+
+
+def test_a_paginated_queryset_is_counted_and_sliced_as_heads_in_its_order(
+    letters: list[MissionLetter], django_assert_num_queries: Any
+):
+    """The paginator counts the letters, then reads the page's ids in the queryset's own
+    order and filters, then their heads."""
+    rows = HeadRows(MissionLetter.objects.filter(state="draft").order_by("-id"))
+    drafts = list(MissionLetter.objects.filter(state="draft").order_by("-id"))
+    with django_assert_num_queries(1):
+        assert len(rows) == len(drafts)
+    with django_assert_num_queries(2):
+        page = rows[1:3]
+    assert [head.pk for head in page] == [letter.pk for letter in drafts[1:3]]
+    assert rows[0].pk == drafts[0].pk

@@ -26,12 +26,7 @@ from rest_framework.views import APIView
 from governance.models import Council, Establishment, Meeting, SchoolYear, User
 from governance.selectors import establishments_visible_to, may_schedule_meeting, signed_in_user
 from governance.services import schedule_meeting
-from workflow.api.representations import (
-    HeadRows,
-    letter_representations,
-    page_representations,
-    with_heads,
-)
+from workflow.api.representations import HeadRows, letter_representations, page_representations
 from workflow.api.serializers import (
     ArchiveSerializer,
     AuditEventSerializer,
@@ -45,6 +40,7 @@ from workflow.api.serializers import (
     ReportSerializer,
     TransitionPayloadSerializer,
 )
+from workflow.errors import LetterNotFound
 from workflow.models import (
     AgendaItem,
     Archive,
@@ -74,8 +70,12 @@ from workflow.transitions import TRANSITIONS
 
 
 def _letter_response(user: User, letter_id: int, code: int = status.HTTP_200_OK) -> Response:
-    letter = get_visible_letter(user, letter_id, annotate=with_heads)
-    return Response(letter_representations([letter])[0], status=code)
+    """The letter as the API shows it, read as its head (``HeadRows``) like a page's:
+    from the cache when it holds the letter as it stands."""
+    heads = HeadRows(visible_letters(user).filter(pk=letter_id))[:1]
+    if not heads:
+        raise LetterNotFound(_("Lettre de mission introuvable."))
+    return Response(page_representations(heads)[0], status=code)
 
 
 def framed_by_own_pages(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponseBase]:
@@ -124,8 +124,7 @@ class LetterViewSet(
     def get_queryset(self) -> QuerySet[MissionLetter]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return MissionLetter.objects.none()
-        # The stamps each letter's representation is cached on come with it.
-        return with_heads(visible_letters(signed_in_user(self.request)))
+        return visible_letters(signed_in_user(self.request))
 
     def get_object(self) -> MissionLetter:
         return get_visible_letter(signed_in_user(self.request), int(self.kwargs["pk"]))
@@ -142,8 +141,8 @@ class LetterViewSet(
         return self.paginator.get_paginated_response(serializer_class(page, many=True).data)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        # The page as rows of the letters' heads: the cache holds most letters as they
-        # stand, and only the others are read whole (workflow.api.representations).
+        # The page as the letters' heads: the cache holds most letters as they stand,
+        # and only the others are read whole (workflow.api.representations).
         page = self.paginate_queryset(HeadRows(self.filter_queryset(self.get_queryset())))
         assert page is not None
         return self.get_paginated_response(page_representations(page))
