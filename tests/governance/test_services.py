@@ -154,3 +154,30 @@ def test_a_dan_sees_every_establishment_of_its_academy_only(carnot):
     assign_role(dan, Role.DAN, academy_id=carnot.academy_id)
     assert list(selectors.establishments_visible_to(dan)) == [carnot]
     assert selectors.has_role(dan, Role.DAN, carnot)
+
+
+def test_held_roles_are_the_persons_roles_as_rows_named_as_their_places_show(
+    carnot, django_assert_num_queries
+):
+    """Read once per instance, in the order they were given, each named as its
+    establishment or académie shows itself (what « À faire » prints)."""
+    person = User.objects.create_user("cumul")
+    assign_role(person, Role.PRINCIPAL, establishment=carnot)
+    assign_role(person, Role.DAN, academy_id=carnot.academy_id)
+    with django_assert_num_queries(1):
+        held = selectors.held_roles(person)
+    assert held == [
+        selectors.HeldRole(Role.PRINCIPAL, carnot.pk, None, "Lycée Carnot (0210015C)"),
+        selectors.HeldRole(Role.DAN, None, carnot.academy_id, "Académie de Dijon"),
+    ]
+    assert [role.place for role in held] == [
+        str(assignment.establishment or assignment.academy)
+        for assignment in selectors.roles_of(person).order_by("pk")
+    ]
+    assert [role.role_label for role in held] == [
+        "Chef d'établissement",
+        "Délégation académique au numérique",
+    ]
+    with django_assert_num_queries(0):
+        assert selectors.held_roles(person) is held
+    assert selectors.held_roles(User.objects.get(pk=person.pk)) == held  # read anew

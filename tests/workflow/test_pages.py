@@ -50,10 +50,13 @@ def test_a_faire_and_its_menu_read_the_persons_roles_once_per_request(client):
     ]
     assert len(roles_read) == 2, roles_read  # the roles, and the scope of the letters
     assert "Tableau de bord" not in page
+    assert f"Chef d&#x27;établissement — {school.establishment}" in page
     RoleAssignment.objects.create(
         user=school.principal, role=Role.DAN, academy=school.establishment.academy
     )
-    assert "Tableau de bord" in client.get("/").content.decode()
+    page = client.get("/").content.decode()
+    assert "Tableau de bord" in page
+    assert f"Délégation académique au numérique — {school.establishment.academy}" in page
 
 
 def test_the_letter_page_is_404_for_who_may_not_see_it(client):
