@@ -80,12 +80,15 @@ def _stamps_sql(letter_pk: str) -> str:
     users, user_pk, user_changed = sql_names(User, "id", "updated_at")
     items, item_changed = sql_names(CatalogItem, "updated_at")
     headings, heading_changed = sql_names(CatalogHeading, "updated_at")
+    # MAX rather than ORDER BY … DESC LIMIT 1, the same value since ``updated_at`` is
+    # never null: PostgreSQL sorted each letter's référents for it, which took half of
+    # a page's query (1.5 ms against 0.55 ms on the national set, bench/RESULTS.md).
     return (
-        f"(SELECT u.{user_changed} FROM {referents} r "
+        f"(SELECT MAX(u.{user_changed}) FROM {referents} r "
         f"INNER JOIN {users} u ON u.{user_pk} = r.{referent_user} "
-        f"WHERE r.{referent_letter} = {letter_pk} ORDER BY u.{user_changed} DESC LIMIT 1), "
-        f"(SELECT {item_changed} FROM {items} ORDER BY {item_changed} DESC LIMIT 1), "
-        f"(SELECT {heading_changed} FROM {headings} ORDER BY {heading_changed} DESC LIMIT 1)"
+        f"WHERE r.{referent_letter} = {letter_pk}), "
+        f"(SELECT MAX({item_changed}) FROM {items}), "
+        f"(SELECT MAX({heading_changed}) FROM {headings})"
     )
 
 
