@@ -126,21 +126,6 @@ def letter_heads(letter_ids: Sequence[int]) -> list[LetterHead]:
     return [found[pk] for pk in letter_ids if pk in found]
 
 
-def _stamps_of(letter_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
-    """The stamps of the letters ``letter_ids``, in one query (``_stamps_sql``)."""
-    if not letter_ids:
-        return {}
-    letters, pk = sql_names(MissionLetter, "id")
-    ids = sorted(set(letter_ids))
-    sql = (
-        f"SELECT l.{pk}, {_stamps_sql(f'l.{pk}')} FROM {letters} l "
-        f"WHERE l.{pk} IN ({placeholders(ids)})"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
-        return {pk: tuple(map(read_datetime, stamps)) for pk, *stamps in cursor.fetchall()}
-
-
 class HeadRows(Sequence[LetterHead]):
     """A queryset of letters as a paginator reads it: counted, and sliced as the heads
     of its letters (``letter_heads``). Only the page's ids are read through the ORM,
@@ -171,22 +156,20 @@ class HeadRows(Sequence[LetterHead]):
 
 def heads_of(letters: Sequence[MissionLetter]) -> list[LetterHead]:
     """The heads of letters read as instances (with their establishment and school
-    year): their own fields as read, and their stamps in one query. The stamps are
-    read after the letters and the content after the stamps, so an entry is never
-    older than its head."""
-    stamps = _stamps_of([letter.pk for letter in letters])
+    year): their stamps read by ``letter_heads``, everything else as the instances hold
+    it. The stamps are read after the letters and the content after the stamps, so an
+    entry is never older than its head."""
+    read = {head.pk: head for head in letter_heads([letter.pk for letter in letters])}
     return [
-        LetterHead(
-            letter.pk,
-            letter.updated_at,
-            letter.audit_head,
-            letter.state,
-            letter.establishment_id,
-            letter.school_year_id,
-            letter.establishment.uai,
-            letter.establishment.name,
-            letter.school_year.code,
-            *stamps[letter.pk],
+        read[letter.pk]._replace(
+            updated_at=letter.updated_at,
+            audit_head=letter.audit_head,
+            state=letter.state,
+            establishment_id=letter.establishment_id,
+            school_year_id=letter.school_year_id,
+            uai=letter.establishment.uai,
+            establishment_name=letter.establishment.name,
+            school_year_code=letter.school_year.code,
         )
         for letter in letters
     ]
