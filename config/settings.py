@@ -98,10 +98,6 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-# PostgreSQL through Django's backend, reading timestamps with psycopg's compiled loader
-# (config/postgresql/base.py says why).
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["ENGINE"] = "config.postgresql"
 # Persistent connections: each gunicorn worker keeps its connection for a minute instead
 # of opening one per request (PostgreSQL starts a process for each; bench/RESULTS.md
 # has the cost), and checks it before reusing it, so a restarted database costs one
@@ -113,7 +109,7 @@ DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHEC
 # page of letters (bench/RESULTS.md). It needs the parameters bound by the server, and
 # a connection that stays the worker's: behind a pooler in transaction mode (PgBouncer
 # without max_prepared_statements), set DATABASE_PREPARED_STATEMENTS=false.
-if DATABASES["default"]["ENGINE"] == "config.postgresql" and env.bool(
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
     "DATABASE_PREPARED_STATEMENTS", default=True
 ):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -361,13 +357,6 @@ ALLOW_DEMO_DATA = env.bool("ALLOW_DEMO_DATA", default=DEBUG)
 # The benchmark's generated data set (bench_data): thousands of accounts whose password
 # is "bench". Never on by default, not even in development.
 ALLOW_BENCH_DATA = env.bool("ALLOW_BENCH_DATA", default=False)
-
-# The letters as the API shows them, cached in each process's memory
-# (workflow.api.representations): at most this many letters (about 8 kB each, so some
-# 80 MB a process at most), each kept at most this long. Its keys are made of what it
-# holds, so it needs no invalidation; the age bound is only a backstop.
-LETTER_CACHE_ENTRIES = env.int("LETTER_CACHE_ENTRIES", default=10_000)
-LETTER_CACHE_SECONDS = env.int("LETTER_CACHE_SECONDS", default=24 * 3600)
 
 # The embedded default keeps its files under VAR_DIR: make the folders it uses.
 if not env.str("DATABASE_URL", default=""):

@@ -31,7 +31,8 @@ urlpatterns = [
     # The split view serves its script as a file: no inline script, so CSP holds.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
-    re_path(r"^api/(?P<unmatched>.*)$", api_not_found),
+    # [\s\S], not ".": a path with a line break is an unknown API path too, in JSON.
+    re_path(r"^api/(?P<unmatched>[\s\S]*)$", api_not_found),
 ]
 
 if settings.OIDC_ENABLED:

@@ -57,6 +57,17 @@ def format_euros(amount: Decimal) -> str:
     return f"{sign}{NARROW_NBSP.join(groups)},{cents}{NBSP}€"
 
 
+def recognition_label(
+    imp_amount: Decimal | str | None, decharge_hours: Decimal | str | None
+) -> str:
+    """« IMP de 1 250,00 € » or « décharge de 1,5 h par semaine », in the reader's
+    language, from the amounts as stored (decimals, or their text in a snapshot)."""
+    if imp_amount is not None:
+        return _("IMP de %(amount)s") % {"amount": format_euros(Decimal(imp_amount))}
+    hours = format(Decimal(decharge_hours or 0).normalize(), "f")
+    return _("décharge de %(hours)s h par semaine") % {"hours": hours.replace(".", ",")}
+
+
 def _as_decimal(value: object, field: str) -> Decimal:
     """A finite number, or the French error: ``NaN`` and ``Infinity`` parse as decimals
     but are no amount (and would raise later, in a comparison)."""

@@ -27,7 +27,6 @@ class User(AbstractUser):
     discipline = models.CharField(_("discipline"), max_length=100, blank=True)
     # A letter's content, as the API shows and caches it, carries the person's name and
     # discipline: a change of either must show (workflow.api.representations).
-    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
 
     class Meta:
         verbose_name = _("personne")
@@ -339,7 +338,6 @@ class CatalogHeading(models.Model):
     title = models.CharField(_("intitulé"), max_length=300)
     order = models.PositiveIntegerField(_("ordre"), default=0)
     # Letters' content carries the heading's title (workflow.api.representations).
-    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
 
     class Meta:
         verbose_name = _("rubrique du catalogue")
@@ -378,7 +376,6 @@ class CatalogItem(models.Model):
     order = models.PositiveIntegerField(_("ordre"), default=0)
     is_active = models.BooleanField(_("proposée"), default=True)
     # Letters' content carries the item's code and scope (workflow.api.representations).
-    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
 
     class Meta:
         verbose_name = _("mission du catalogue")

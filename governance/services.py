@@ -58,10 +58,7 @@ def load_catalogue(path: Path = CATALOGUE_FILE, *, overwrite: bool = False) -> C
         )
         headings_created += created
         if overwrite and not created:
-            # update() skips auto_now: the API's cache of letters reads updated_at.
-            CatalogHeading.objects.filter(pk=heading.pk).update(
-                **heading_fields, updated_at=timezone.now()
-            )
+            CatalogHeading.objects.filter(pk=heading.pk).update(**heading_fields)
         for item_data in heading_data["items"]:
             item_fields = {
                 "heading": heading,
@@ -77,20 +74,19 @@ def load_catalogue(path: Path = CATALOGUE_FILE, *, overwrite: bool = False) -> C
             items_created += created
             if overwrite and not created:
                 items_updated += CatalogItem.objects.filter(code=item_data["code"]).update(
-                    **item_fields, updated_at=timezone.now()
+                    **item_fields
                 )
     return CatalogueLoadResult(headings_created, items_created, items_updated)
 
 
 def update_person(user: User, values: dict[str, Any]) -> None:
-    """Set ``values`` on ``user`` and save the fields that really change, with
-    ``updated_at``. The API's cache of letters is keyed on when their référents last
-    changed: writing a person unchanged would only empty it."""
+    """Set ``values`` on ``user`` and save the fields that really change (nothing when
+    none does). Letters keep the names their versions were given with."""
     changed = [name for name, value in values.items() if getattr(user, name) != value]
     for name in changed:
         setattr(user, name, values[name])
     if changed:
-        user.save(update_fields=[*changed, "updated_at"])
+        user.save(update_fields=changed)
 
 
 def assign_role(

@@ -10,9 +10,7 @@ behind.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sized
-from typing import overload
 
 from django.db import connection, models
 
@@ -31,22 +29,3 @@ def sql_names(model: type[models.Model], *fields: str) -> list[str]:
 def placeholders(values: Sized) -> str:
     """``%s, %s, …``: one parameter per value, for an ``IN (…)``."""
     return ", ".join(["%s"] * len(values))
-
-
-@overload
-def read_datetime(value: None) -> None: ...
-
-
-@overload
-def read_datetime(value: dt.datetime | str) -> dt.datetime: ...
-
-
-def read_datetime(value: dt.datetime | str | None) -> dt.datetime | None:
-    """A timestamp read in SQL, as the ORM would give it: PostgreSQL's driver gives it
-    aware already, SQLite gives text, which its backend's own converter reads."""
-    if isinstance(value, str):
-        converted: dt.datetime = connection.ops.convert_datetimefield_value(  # type: ignore[attr-defined]
-            value, None, connection
-        )
-        return converted
-    return value

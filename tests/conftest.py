@@ -105,12 +105,3 @@ def _default_language() -> Iterator[None]:
     translation.deactivate()
     yield
     translation.deactivate()
-
-
-@pytest.fixture(autouse=True)
-def _empty_read_cache() -> None:
-    """Each test reads letters with an empty cache: a letter of an earlier test, rolled
-    back, may have had the same id and stamps."""
-    from workflow.api.representations import clear_read_cache
-
-    clear_read_cache()

@@ -26,7 +26,7 @@ from governance.services import assign_role, grant_delegation, load_catalogue
 from governance.uai import uai_check_letter
 from workflow.models import MissionLetter, YearEndReport
 from workflow.services import create_letter, fire_transition, save_report, update_letter
-from workflow.snapshot import content_sha256
+from workflow.versions import current_version
 
 _uai_numbers = itertools.count(2100100)
 
@@ -222,6 +222,14 @@ def opinion_payload(meeting: Meeting, opinion: str = "favorable", **extra: Any) 
     return payload
 
 
+def shown(letter: MissionLetter) -> dict[str, str]:
+    """What a référent agreeing or a signer signing is shown of the letter as it stands
+    now: its current version's hash, the payload of ``agree`` and ``sign``."""
+    return {
+        "snapshot_sha256": current_version(MissionLetter.objects.get(pk=letter.pk)).content_sha256
+    }
+
+
 def advance(letter: MissionLetter, school: School, to_state: str) -> MissionLetter:
     """Carry a letter forward along the normal path until it reaches ``to_state``."""
     order = [
@@ -242,7 +250,9 @@ def advance(letter: MissionLetter, school: School, to_state: str) -> MissionLett
             fire_transition(letter_id=letter.pk, name="open_concertation", user=school.principal)
         elif state == "concertation":
             for referent in (school.referent1, school.referent2):
-                fire_transition(letter_id=letter.pk, name="agree", user=referent)
+                fire_transition(
+                    letter_id=letter.pk, name="agree", user=referent, payload=shown(letter)
+                )
             fire_transition(
                 letter_id=letter.pk, name="submit_to_pedagogical_council", user=school.principal
             )
@@ -266,7 +276,7 @@ def advance(letter: MissionLetter, school: School, to_state: str) -> MissionLett
                     letter_id=letter.pk,
                     name="sign",
                     user=signer,
-                    payload={"snapshot_sha256": content_sha256(letter)},
+                    payload=shown(letter),
                 )
         elif state == "in_force":
             fire_transition(

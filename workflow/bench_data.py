@@ -56,6 +56,7 @@ from workflow.models import (
     LetterMission,
     LetterReferent,
     LetterState,
+    LetterVersion,
     MissionLetter,
     MissionOutcome,
     Opinion,
@@ -640,6 +641,7 @@ class Generator:
                     Signature(
                         letter=row,
                         signer=signer,
+                        signer_name=signer.get_full_name(),
                         quality=quality,
                         version=1,
                         snapshot_sha256=plan.content_sha,
@@ -783,6 +785,21 @@ class Generator:
         MissionLetter.objects.bulk_update([p.row for p in plans], ["audit_head"], batch_size=BATCH)
         events = [e for p in plans for e in p.events]
         AuditEvent.objects.bulk_create(events, batch_size=BATCH)
+        # Each letter's history carries one content (``_snapshot``): its one version.
+        LetterVersion.objects.bulk_create(
+            [
+                LetterVersion(
+                    letter=p.row,
+                    number=p.row.version,
+                    content=p.content,
+                    content_sha256=p.content_sha,
+                    created_at=p.events[0].created_at,
+                    created_by=p.people["principal"],
+                )
+                for p in plans
+            ],
+            batch_size=BATCH,
+        )
         opinions = [o for p in plans for o in p.opinions]
         AgendaItem.objects.bulk_create(
             [AgendaItem(meeting=o.meeting, letter=o.letter) for o in opinions], batch_size=BATCH

@@ -16,7 +16,7 @@ from governance.models import CatalogItem, Council, CouncilKind, Establishment, 
 from governance.services import schedule_meeting
 from workflow.models import MissionLetter
 from workflow.services import create_letter, fire_transition, renew_letter, update_letter
-from workflow.snapshot import content_sha256
+from workflow.versions import current_version
 
 
 def _meetings(establishment: Establishment, ca_members: int) -> dict[str, Meeting]:
@@ -52,6 +52,13 @@ def _meetings(establishment: Establishment, ca_members: int) -> dict[str, Meetin
 
 def _item(code: str) -> int:
     return CatalogItem.objects.get(code=code).pk
+
+
+def _shown(letter: MissionLetter) -> dict[str, str]:
+    """What a référent or a signer is shown of the letter as it stands: its version's
+    hash, which ``agree`` and ``sign`` carry."""
+    letter.refresh_from_db()
+    return {"snapshot_sha256": current_version(letter).content_sha256}
 
 
 def load(gov: DemoGovernance) -> None:
@@ -117,7 +124,7 @@ def load(gov: DemoGovernance) -> None:
     )
     fire_transition(letter_id=letter.pk, name="open_concertation", user=u["principal"])
     for name in ("referent1", "referent2"):
-        fire_transition(letter_id=letter.pk, name="agree", user=u[name])
+        fire_transition(letter_id=letter.pk, name="agree", user=u[name], payload=_shown(letter))
     fire_transition(
         letter_id=letter.pk,
         name="submit_to_pedagogical_council",
@@ -144,17 +151,15 @@ def load(gov: DemoGovernance) -> None:
             "members_present": 24,
         },
     )
-    letter.refresh_from_db()
-    shown = content_sha256(letter)
     for name in ("principal", "referent1", "referent2"):
-        fire_transition(
-            letter_id=letter.pk, name="sign", user=u[name], payload={"snapshot_sha256": shown}
-        )
+        fire_transition(letter_id=letter.pk, name="sign", user=u[name], payload=_shown(letter))
 
     # Lycée Carnot, next year: the same letter renewed, in concertation.
     renewal = renew_letter(letter_id=letter.pk, user=u["principal"], school_year=gov.next_year)
     fire_transition(letter_id=renewal.pk, name="open_concertation", user=u["principal"])
-    fire_transition(letter_id=renewal.pk, name="agree", user=u["referent1"])
+    fire_transition(
+        letter_id=renewal.pk, name="agree", user=u["referent1"], payload=_shown(renewal)
+    )
 
     # Collège Gustave-Eiffel, this year: waiting for the conseil pédagogique.
     college = create_letter(
@@ -183,7 +188,9 @@ def load(gov: DemoGovernance) -> None:
         },
     )
     fire_transition(letter_id=college.pk, name="open_concertation", user=u["principal2"])
-    fire_transition(letter_id=college.pk, name="agree", user=u["referent3"])
+    fire_transition(
+        letter_id=college.pk, name="agree", user=u["referent3"], payload=_shown(college)
+    )
     fire_transition(
         letter_id=college.pk,
         name="submit_to_pedagogical_council",

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
-from governance.imp import format_euros, recognition_amount
+from governance.imp import recognition_amount, recognition_label
 from governance.models import (
     Academy,
     CatalogItem,
@@ -315,10 +315,7 @@ class LetterReferent(models.Model):
     def recognition_label(self) -> str:
         """« IMP de 1 250,00 € » or « décharge de 1,5 h par semaine », in the reader's
         language."""
-        if self.imp_amount is not None:
-            return str(_("IMP de %(amount)s") % {"amount": format_euros(self.imp_amount)})
-        hours = format(Decimal(self.decharge_hours or 0).normalize(), "f")
-        return str(_("décharge de %(hours)s h par semaine") % {"hours": hours.replace(".", ",")})
+        return recognition_label(self.imp_amount, self.decharge_hours)
 
 
 class LetterMission(models.Model):
@@ -365,6 +362,44 @@ class LetterIndicator(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class LetterVersion(models.Model):
+    """What one version of a letter says, as it stood: the content snapshot
+    (``workflow.snapshot.content_snapshot``) with every name, discipline, catalogue text,
+    heading and scope flag copied in, and its sha256, which agreements and signatures
+    are given on.
+
+    While the letter is in draft its current version is the working copy, rewritten at
+    each edit; from ``open_concertation`` on, a version is never changed again: a change
+    of content writes the next one (``workflow.versions.write_version``). Renaming a
+    person, a catalogue item or an establishment changes no version, its hash or its
+    PDF."""
+
+    letter = models.ForeignKey(MissionLetter, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    content = models.JSONField(_("contenu"))
+    content_sha256 = models.CharField(_("empreinte SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("établie le"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("établie par"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("version de la lettre")
+        verbose_name_plural = _("versions de la lettre")
+        ordering = ["letter_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "number"], name="one_row_per_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id} v{self.number}"
 
 
 class Comment(models.Model):
@@ -481,6 +516,9 @@ class Signature(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # The name as it stood when they signed: a signed letter names its signers forever
+    # as they signed, whatever the directory says later.
+    signer_name = models.CharField(_("nom du signataire"), max_length=300)
     quality = models.CharField(_("qualité"), max_length=24, choices=SignatureQuality.choices)
     version = models.PositiveIntegerField(_("version signée"))
     snapshot_sha256 = models.CharField(_("empreinte SHA-256"), max_length=64)

@@ -48,7 +48,9 @@ class OpinionPayload(forms.Form):
         return data
 
 
-class SignPayload(forms.Form):
+class ShownVersionPayload(forms.Form):
+    """The sha256 of the version the person was shown: what they agree to, or sign."""
+
     snapshot_sha256 = forms.CharField(
         label=_("Empreinte de la version présentée"),
         validators=[RegexValidator(r"^[0-9a-f]{64}$", _("Une empreinte SHA-256 en hexadécimal."))],

@@ -9,19 +9,27 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import reduce
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from governance.imp import check_envelope, envelope_weight
-from governance.models import Establishment, Meeting, Role, RoleAssignment, SchoolYear, User
+from governance.models import (
+    CatalogItem,
+    Establishment,
+    Meeting,
+    Role,
+    RoleAssignment,
+    SchoolYear,
+    User,
+)
 from governance.selectors import establishments_visible_to
 from governance.sql import placeholders, sql_names
 from workflow.actors import ESTABLISHMENT_READERS
 from workflow.errors import LetterNotFound, Unmet
 from workflow.models import LetterMission, LetterReferent, LetterState, MissionLetter
-from workflow.snapshot import LetterContent, letter_contents
 
 # What the letter page reads of a letter's content, as related instances, in a fixed
 # number of queries (the API reads it as rows: ``workflow.snapshot.letter_contents``).
@@ -211,40 +219,50 @@ def envelopes_for(
     return result
 
 
-def warnings_for(envelope: list[Decimal], content: LetterContent) -> list[Unmet]:
-    """What the principal should know of a letter but that blocks nothing (or not yet),
-    from its establishment's envelope for the year and its content."""
-    return [*envelope_warnings(envelope), *content_warnings(content)]
-
-
 def envelope_warnings(envelope: list[Decimal]) -> list[Unmet]:
-    """The warnings of ``warnings_for`` that the envelope alone makes: the same for every
-    letter of the establishment's year."""
+    """The warnings the envelope of an establishment's year makes: the same for every
+    letter of that year."""
     return [Unmet(finding.code, finding.message) for finding in check_envelope(envelope)]
 
 
-def content_warnings(content: LetterContent) -> list[Unmet]:
-    """The warnings of ``warnings_for`` that the letter's own content makes. The message
-    is translated only for a letter that has such a mission: a page of fifty letters
-    asked gettext for it fifty times."""
-    outside = [mission for mission in content.missions if mission.outside_scope]
+def scope_notes(contents: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """The catalogue's note on each item outside the référent's remit that the stored
+    ``contents`` carry, by code, in one query (none when no mission is outside)."""
+    codes = {
+        mission["catalog_item"]
+        for content in contents
+        for mission in content["missions"]
+        if mission["outside_scope"] and mission["catalog_item"]
+    }
+    if not codes:
+        return {}
+    return dict(CatalogItem.objects.filter(code__in=codes).values_list("code", "scope_note"))
+
+
+def content_warnings(content: dict[str, Any], notes: dict[str, str]) -> list[Unmet]:
+    """The warnings a version's stored ``content`` makes: each mission outside the
+    référent's remit, with the catalogue's note on it (``scope_notes``). The message is
+    translated only for a letter that has such a mission."""
+    outside = [mission for mission in content["missions"] if mission["outside_scope"]]
     if not outside:
         return []
     message = _("« %(text)s » sort du périmètre technico-pédagogique du référent. %(note)s")
     return [
         Unmet(
             "mission_outside_scope",
-            message % {"text": mission.text, "note": mission.scope_note},
+            message % {"text": mission["text"], "note": notes.get(mission["catalog_item"], "")},
         )
         for mission in outside
     ]
 
 
-def letter_warnings(letter: MissionLetter, content: LetterContent | None = None) -> list[Unmet]:
-    """``warnings_for`` the letter, reading its envelope, and its content unless given."""
-    if content is None:
-        content = letter_contents([letter.pk])[letter.pk]
-    return warnings_for(envelope_amounts(letter.establishment, letter.school_year), content)
+def letter_warnings(letter: MissionLetter, content: dict[str, Any]) -> list[Unmet]:
+    """What the principal should know of a letter but that blocks nothing (or not yet):
+    its establishment's envelope for the year, and its stored ``content``."""
+    return [
+        *envelope_warnings(envelope_amounts(letter.establishment, letter.school_year)),
+        *content_warnings(content, scope_notes([content])),
+    ]
 
 
 # Transitions that are always open to the principal's side but are not "to do".

@@ -66,6 +66,7 @@ from workflow.models import (
 )
 from workflow.snapshot import content_sha256
 from workflow.transitions import TRANSITIONS, Recipients, TransitionSpec
+from workflow.versions import write_version
 
 
 def _locked_letter(letter_id: int) -> MissionLetter:
@@ -178,6 +179,7 @@ def fire_transition(
             from_state = letter.state
             audit_payload = spec.perform(letter, actor, data)
             letter.save()
+            write_version(letter, by=actor.user, working=from_state == LetterState.DRAFT)
             event = record_event(
                 letter,
                 action=spec.name,
@@ -252,6 +254,7 @@ def create_letter(
         actor = actor_for(user, letter)
         _require_head(actor)
         letter.save()
+        write_version(letter, by=user, working=True)
         event = record_event(letter, action="create", from_state="", actor=actor)
         _write_outbox(event, [], actor)
     return letter
@@ -539,6 +542,7 @@ def update_letter(
         if in_concertation:
             letter.version += 1
         letter.save()
+        write_version(letter, by=user, working=letter.state == LetterState.DRAFT)
         if in_concertation:
             event = record_event(
                 letter,
@@ -762,6 +766,7 @@ def renew_letter(*, letter_id: int, user: User, school_year: SchoolYear) -> Miss
             LetterIndicator(letter=letter, text=i.text, target=i.target, order=i.order)
             for i in source.indicators.all()
         )
+        write_version(letter, by=user, working=True)
         event = record_event(
             letter,
             action="create",

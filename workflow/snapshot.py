@@ -36,6 +36,7 @@ from workflow.models import (
     LetterIndicator,
     LetterMission,
     LetterReferent,
+    LetterVersion,
     MissionLetter,
     Opinion,
     Signature,
@@ -314,6 +315,9 @@ def content_snapshot(letter: MissionLetter, content: LetterContent | None = None
 
 
 def content_sha256(letter: MissionLetter, content: LetterContent | None = None) -> str:
+    """The hash of what the letter's live rows say now: how an edit finds whether it
+    changed anything. What a person is shown and signs is the stored version's
+    (``workflow.versions``)."""
     return sha256_hex(canonical_json(content_snapshot(letter, content)))
 
 
@@ -344,7 +348,7 @@ def signature_entry(signature: Signature) -> dict[str, Any]:
     """A signature as the full snapshot records it."""
     return {
         "username": signature.signer.username,
-        "name": signature.signer.get_full_name(),
+        "name": signature.signer_name,
         "quality": signature.quality,
         "version": signature.version,
         "snapshot_sha256": signature.snapshot_sha256,
@@ -353,14 +357,20 @@ def signature_entry(signature: Signature) -> dict[str, Any]:
 
 
 def full_snapshot(letter: MissionLetter) -> dict[str, Any]:
-    rows = letter_contents([letter.pk])[letter.pk]
-    content = content_snapshot(letter, rows)
+    """The letter as it stands at a step of its history: its current version's content
+    as stored (``LetterVersion``, never the live rows), with the state, agreements,
+    opinions, signatures and report."""
+    version = LetterVersion.objects.get(letter=letter, number=letter.version)
+    agreements = LetterReferent.objects.filter(letter=letter).order_by("order", "id")
     report = YearEndReport.objects.filter(letter=letter).first()
     return {
         "state": letter.state,
-        "content": content,
-        "content_sha256": sha256_hex(canonical_json(content)),
-        "agreements": [agreement_entry(r.username, r.agreed_version) for r in rows.referents],
+        "content": version.content,
+        "content_sha256": version.content_sha256,
+        "agreements": [
+            agreement_entry(username, agreed)
+            for username, agreed in agreements.values_list("user__username", "agreed_version")
+        ],
         "opinions": [opinion_entry(o) for o in letter.opinions.order_by("recorded_at", "id")],
         "signatures": [
             signature_entry(s)

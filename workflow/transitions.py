@@ -39,11 +39,11 @@ from workflow.payloads import (
     OpinionPayload,
     OptionalReasonPayload,
     ReasonPayload,
-    SignPayload,
+    ShownVersionPayload,
     SubmitPayload,
 )
 from workflow.selectors import people_with_role, referent_users
-from workflow.snapshot import content_sha256
+from workflow.versions import current_version
 
 Data = dict[str, Any]
 S = LetterState
@@ -111,15 +111,33 @@ def _guard_agree(letter: MissionLetter, actor: Actor) -> list[Unmet]:
     return []
 
 
+def _shown_version(letter: MissionLetter, data: Data, refusal: str) -> str:
+    """The sha256 of the version standing now, which must be the one the person was
+    shown (``data["snapshot_sha256"]``); else ``SnapshotMismatch`` with ``refusal``."""
+    current = current_version(letter).content_sha256
+    if data["snapshot_sha256"] != current:
+        raise SnapshotMismatch(refusal % {"version": letter.version})
+    return current
+
+
 def _perform_agree(letter: MissionLetter, actor: Actor, data: Data) -> Data:
-    """One référent agrees with the version standing now; a later change of content
-    raises the version, so the agreement no longer counts."""
+    """One référent agrees with the version they were shown, which must be the one
+    standing now; a later change of content raises the version, so the agreement no
+    longer counts."""
     assert actor.referent is not None
+    shown = _shown_version(
+        letter,
+        data,
+        _(
+            "La lettre a changé depuis qu'elle vous a été présentée : relisez la version "
+            "%(version)s avant de donner votre accord."
+        ),
+    )
     letter.agree()
     actor.referent.agreed_version = letter.version
     actor.referent.agreed_at = timezone.now()
     actor.referent.save(update_fields=["agreed_version", "agreed_at"])
-    return {"version": letter.version}
+    return {"version": letter.version, "snapshot_sha256": shown}
 
 
 def _perform_return_to_draft(letter: MissionLetter, actor: Actor, data: Data) -> Data:
@@ -290,21 +308,21 @@ def _perform_sign(letter: MissionLetter, actor: Actor, data: Data) -> Data:
     last required signature: the principal's (or the deputy's by delegation) and every
     référent's, all on the same version."""
     assert actor.user is not None
-    current = content_sha256(letter)
-    if data["snapshot_sha256"] != current:
-        raise SnapshotMismatch(
-            _(
-                "La lettre a changé depuis qu'elle vous a été présentée : relisez la version "
-                "%(version)s avant de signer."
-            )
-            % {"version": letter.version}
-        )
+    current = _shown_version(
+        letter,
+        data,
+        _(
+            "La lettre a changé depuis qu'elle vous a été présentée : relisez la version "
+            "%(version)s avant de signer."
+        ),
+    )
     # Signing twice is refused by _guard_sign, under the same lock.
     signs_as_head = actor.acts_for_principal and not actor.is_referent
     quality = actor.head_quality if signs_as_head else SignatureQuality.REFERENT
     signature = Signature.objects.create(
         letter=letter,
         signer=actor.user,
+        signer_name=actor.user.get_full_name() or actor.user.username,
         quality=quality,
         version=letter.version,
         snapshot_sha256=current,
@@ -412,6 +430,7 @@ TRANSITIONS: dict[str, TransitionSpec] = {
             S.CONCERTATION,
             _referent,
             _perform_agree,
+            payload=ShownVersionPayload,
             guard=_guard_agree,
             notify=lambda letter: _tell(
                 people_with_role(letter, Role.PRINCIPAL), "referent_agreed"
@@ -481,7 +500,7 @@ TRANSITIONS: dict[str, TransitionSpec] = {
             S.SIGNATURE,
             _head_or_referent,
             _perform_sign,
-            payload=SignPayload,
+            payload=ShownVersionPayload,
             guard=_guard_sign,
             notify=_notify_sign,
         ),

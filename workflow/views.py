@@ -4,6 +4,7 @@ things only through ``workflow.services``, exactly as the API does."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Mapping
 from decimal import Decimal
@@ -15,12 +16,14 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
+from governance.imp import recognition_label
 from governance.models import (
     CouncilKind,
     Meeting,
@@ -38,7 +41,7 @@ from governance.selectors import (
     school_year_for,
     signed_in_user,
 )
-from workflow.actors import actor_for, actors_for
+from workflow.actors import Actor, actor_for, actors_for
 from workflow.calendar import meetings_calendar
 from workflow.editor import (
     EditorState,
@@ -55,6 +58,7 @@ from workflow.errors import (
     InvalidInput,
     LetterNotFound,
     NotPermitted,
+    SnapshotMismatch,
     WorkflowError,
 )
 from workflow.models import (
@@ -95,8 +99,8 @@ from workflow.services import (
     save_report,
     update_letter,
 )
-from workflow.snapshot import content_sha256, letter_contents
 from workflow.transitions import action_label
+from workflow.versions import current_version, version_changes, version_of, version_with_hash
 
 
 def _letter_or_404(user: User, letter_id: int) -> MissionLetter:
@@ -191,6 +195,7 @@ def _action_forms(letter: MissionLetter, user: User) -> list[dict[str, Any]]:
                 in {"record_pedagogical_opinion", "record_board_opinion"},
                 "is_board": transition.name == "record_board_opinion",
                 "is_sign": transition.name == "sign",
+                "is_agree": transition.name == "agree",
                 "is_submit": transition.name == "submit_to_pedagogical_council",
                 "danger": transition.name in {"withdraw", "return_to_draft"},
             }
@@ -198,15 +203,34 @@ def _action_forms(letter: MissionLetter, user: User) -> list[dict[str, Any]]:
     return forms
 
 
+def _since(request: HttpRequest, letter: MissionLetter, actor: Actor) -> int | None:
+    """The version whose changes the page shows: the one named in the address (a
+    référent's agreement refused because the letter changed comes back here with the
+    version they were shown), else, for a référent asked to agree again, the version
+    they last agreed to."""
+    named = request.GET.get("depuis", "")
+    if named.isdigit() and 0 < int(named) < letter.version:
+        return int(named)
+    referent = actor.referent
+    if referent is not None and letter.state == LetterState.CONCERTATION:
+        agreed = referent.agreed_version
+        if agreed is not None and agreed < letter.version:
+            return agreed
+    return None
+
+
 @login_required
 def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
     user = signed_in_user(request)
-    try:
-        letter = get_visible_letter_with_content(user, letter_id)
-    except LetterNotFound as exc:
-        raise Http404(exc.detail) from exc
+    letter = _letter_or_404(user, letter_id)
+    actor = actor_for(user, letter)
     step, steps, next_label = lifecycle_step(letter)
-    content = letter_contents([letter.pk])[letter.pk]
+    version = current_version(letter)
+    content = version.content
+    agreed = dict(letter.referents.values_list("user__username", "agreed_version"))
+    names = {r["username"]: r["name"] or r["username"] for r in content["referents"]}
+    since = _since(request, letter, actor)
+    earlier = version_of(letter, since) if since else None
     events = (
         AuditEvent.objects.filter(letter=letter)
         .select_related("archive")
@@ -221,19 +245,54 @@ def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
             "step": step,
             "steps": steps,
             "next_label": next_label,
-            "warnings": letter_warnings(letter, content=content),
+            "warnings": letter_warnings(letter, content),
             "actions": _action_forms(letter, user),
-            "may_edit": letter.is_editable and actor_for(user, letter).acts_for_principal,
+            "may_edit": letter.is_editable and actor.acts_for_principal,
             "opinions": OpinionValue.choices,
-            "snapshot_sha256": content_sha256(letter, content),
+            "snapshot_sha256": version.content_sha256,
             "comments": Comment.objects.filter(letter=letter).select_related("author"),
             "history": [(event, action_label(event.action)) for event in events],
-            "referents": sorted(letter.referents.all(), key=lambda r: (r.order, r.pk)),
-            "missions": sorted(letter.missions.all(), key=lambda m: (m.order, m.pk)),
-            "indicators": sorted(letter.indicators.all(), key=lambda i: (i.order, i.pk)),
-            "means": [Means(value).label for value in letter.means or [] if value in Means.values],
+            "period": {
+                "kind": _choice_label(PeriodKind, content["period"]["kind"]),
+                "start": _day(content["period"]["start"]),
+                "end": _day(content["period"]["end"]),
+            },
+            "referents": [
+                {
+                    "name": names[r["username"]],
+                    "recognition": recognition_label(r["imp_amount"], r["decharge_hours"]),
+                    "share": r["share"],
+                    "agreed": agreed.get(r["username"]) == letter.version,
+                }
+                for r in content["referents"]
+            ],
+            "missions": [
+                {
+                    "text": m["text"],
+                    "priority": _choice_label(MissionPriority, m["priority"]),
+                    "carried_by": [names.get(u, u) for u in m["referents"]],
+                }
+                for m in content["missions"]
+            ],
+            "indicators": content["indicators"],
+            "means": [_choice_label(Means, value) for value in content["means"]],
+            "means_other": content["means_other"],
+            "follow_up": _choice_label(FollowUp, content["follow_up"]),
+            "since": earlier,
+            "changes": (version_changes(earlier.content, content) if earlier is not None else []),
         },
     )
+
+
+def _choice_label(choices: Any, value: str | None) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value or ""
+
+
+def _day(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
 
 
 @login_required
@@ -402,6 +461,14 @@ def fire(request: HttpRequest, letter_id: int, name: str) -> HttpResponse:
         fire_transition(letter_id=letter.pk, name=name, user=user, payload=_payload(request))
     except NotPermitted as exc:
         return HttpResponseForbidden(exc.detail)
+    except SnapshotMismatch as exc:
+        # Back to the letter, showing what changed since the version they were shown.
+        messages.error(request, exc.detail)
+        shown = version_with_hash(letter, request.POST.get("snapshot_sha256", ""))
+        if shown is not None and shown.number < letter.version:
+            return redirect(
+                f"{reverse('letter-page', args=[letter.pk])}?depuis={shown.number}#changements"
+            )
     except ConditionsUnmet as exc:
         messages.error(request, " ".join(u.message for u in exc.unmet))
     except InvalidInput as exc:

@@ -73,7 +73,7 @@ def test_production_services_come_from_the_environment(tmp_path):
         EMAIL_URL="smtp://mail.example:2525",
         DECHARGE_HOUR_RATE="1080.00",
     )
-    assert found["engine"] == "config.postgresql"
+    assert found["engine"] == "django.db.backends.postgresql"
     assert found["name"] == "lettres"
     assert found["broker"] == "redis://cache.example:6379/0"
     assert found["transport"]["socket_timeout"] == 3

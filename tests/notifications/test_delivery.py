@@ -27,7 +27,7 @@ from django.utils import timezone
 from config.celery import app
 from notifications.models import Email, EmailStatus
 from notifications.services import process_notifications, queue_email, send_pending_emails
-from tests.factories import make_letter, make_school
+from tests.factories import make_letter, make_school, shown
 from tests.notifications.conftest import SmtpServer, wait_until
 from workflow.models import Archive, AuditEvent, OutboxItem, OutboxStatus
 from workflow.services import fire_transition
@@ -192,7 +192,7 @@ def test_redis_stopped_during_transitions_then_everything_is_delivered_and_archi
         started = time.monotonic()
         fire_transition(letter_id=letter.pk, name="open_concertation", user=school.principal)
         for referent in (school.referent1, school.referent2):
-            fire_transition(letter_id=letter.pk, name="agree", user=referent)
+            fire_transition(letter_id=letter.pk, name="agree", user=referent, payload=shown(letter))
         elapsed = time.monotonic() - started
     finally:
         _restart_redis(url)

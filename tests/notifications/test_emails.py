@@ -22,7 +22,7 @@ from notifications import emails
 from notifications.emails import TOPICS, compose
 from notifications.models import DeliveryMode, Email, EmailStatus, NotificationPreference
 from notifications.services import process_notifications, send_digests, send_pending_emails
-from tests.factories import School, advance, complete_report, fire, make_letter, make_school
+from tests.factories import School, advance, complete_report, fire, make_letter, make_school, shown
 from workflow.models import MissionLetter, OutboxItem, OutboxKind, OutboxStatus
 from workflow.services import add_comment, update_letter
 from workflow.snapshot import content_sha256
@@ -110,7 +110,10 @@ def test_each_step_mails_each_person_told_once_with_the_right_reason():
         return {"referent1": (topic, REFERENT), "referent2": (topic, REFERENT)}
 
     step(lambda: fire(letter, "open_concertation", p), referents("concertation_opened"))
-    step(lambda: fire(letter, "agree", r1), {"principal": ("referent_agreed", PRINCIPAL)})
+    step(
+        lambda: fire(letter, "agree", r1, **shown(letter)),
+        {"principal": ("referent_agreed", PRINCIPAL)},
+    )
     step(
         lambda: update_letter(letter_id=letter.pk, user=p, changes={"qualification": "PIX 5"}),
         referents("content_changed"),
@@ -122,8 +125,14 @@ def test_each_step_mails_each_person_told_once_with_the_right_reason():
             "referent2": ("comment_posted", REFERENT),
         },
     )
-    step(lambda: fire(letter, "agree", r1), {"principal": ("referent_agreed", PRINCIPAL)})
-    step(lambda: fire(letter, "agree", r2), {"principal": ("referent_agreed", PRINCIPAL)})
+    step(
+        lambda: fire(letter, "agree", r1, **shown(letter)),
+        {"principal": ("referent_agreed", PRINCIPAL)},
+    )
+    step(
+        lambda: fire(letter, "agree", r2, **shown(letter)),
+        {"principal": ("referent_agreed", PRINCIPAL)},
+    )
     step(
         lambda: fire(letter, "submit_to_pedagogical_council", p),
         {

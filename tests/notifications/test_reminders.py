@@ -37,6 +37,7 @@ from tests.factories import (
     letter_content,
     make_letter,
     make_school,
+    shown,
 )
 from workflow.models import AgendaItem, LetterState
 from workflow.services import create_letter, update_letter
@@ -142,7 +143,7 @@ def test_concertation_reminds_who_has_not_agreed_weekly_then_escalates(clock):
     school, letter = in_concertation(clock, at(day(3, 1)), "Concertation")  # Monday
     names = labels(school)
     clock.move_to(at(day(3, 2)))
-    fire(letter, "agree", school.referent1)
+    fire(letter, "agree", school.referent1, **shown(letter))
 
     assert sweep(clock, day(3, 5), names) == set()  # D+4
     assert sweep(clock, day(3, 8), names) == {("concertation-accord", "referent2", 1)}
@@ -183,7 +184,7 @@ def test_no_escalation_once_every_referent_agreed(clock):
     names = labels(school)
     clock.move_to(at(day(3, 2)))
     for referent in (school.referent1, school.referent2):
-        fire(letter, "agree", referent)
+        fire(letter, "agree", referent, **shown(letter))
     assert sweep(clock, day(3, 8), names) == set()
     assert sweep(clock, day(3, 15), names) == set()
     assert sweep(clock, day(3, 22), names) == set()  # D+21: nobody is awaited
@@ -193,7 +194,7 @@ def test_a_new_version_restarts_the_concertation_clock(clock):
     school, letter = in_concertation(clock, at(day(3, 1)), "Version")
     names = labels(school)
     clock.move_to(at(day(3, 2)))
-    fire(letter, "agree", school.referent1)
+    fire(letter, "agree", school.referent1, **shown(letter))
     assert sweep(clock, day(3, 8), names) == {("concertation-accord", "referent2", 1)}
 
     clock.move_to(at(day(3, 10)))  # Wednesday: the content changes, version 2
@@ -237,7 +238,7 @@ def test_pedagogical_opinion_not_recorded_three_days_after_the_meeting(clock):
     names = labels(school)
     letter = advance(make_letter(school), school, "concertation")
     for referent in (school.referent1, school.referent2):
-        fire(letter, "agree", referent)
+        fire(letter, "agree", referent, **shown(letter))
     # The letter is on the agenda of Tuesday's meeting (not of yesterday's, school.cp_meeting).
     meeting = Meeting.objects.create(
         council=school.cp_meeting.council, starts_at=at(day(3, 2), 18), members_in_office=15

@@ -26,7 +26,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from governance.models import Academy, User
-from tests.factories import School, advance, make_letter, make_school
+from tests.factories import School, advance, make_letter, make_school, shown
 from workflow.models import AuditEvent, Comment, MissionLetter
 
 if TYPE_CHECKING:  # the test client's response, as the stubs name it
@@ -173,6 +173,7 @@ def _request(world: World, endpoint: str, scope: str, client: APIClient) -> Resp
     draft_id = world.letters[scope, "draft"]
     letter_url = f"/api/v1/letters/{letter_id}/"
     version = MissionLetter.objects.get(pk=letter_id).version
+    agreement = shown(MissionLetter.objects.get(pk=letter_id))
     uai = school.establishment.uai
     filtered = "" if scope == "own" else f"?establishment={uai}"
     sends: dict[str, tuple[str, str, dict[str, Any] | None]] = {
@@ -187,11 +188,11 @@ def _request(world: World, endpoint: str, scope: str, client: APIClient) -> Resp
             f"/api/v1/letters/{draft_id}/transitions/open_concertation/",
             {},
         ),
-        "POST agree": ("post", f"{letter_url}transitions/agree/", {}),
+        "POST agree": ("post", f"{letter_url}transitions/agree/", agreement),
         "POST agree (wrong state)": (
             "post",
             f"/api/v1/letters/{draft_id}/transitions/agree/",
-            {},
+            shown(MissionLetter.objects.get(pk=draft_id)),
         ),
         "POST open_concertation (wrong state)": (
             "post",
@@ -286,7 +287,7 @@ def test_a_refused_write_changes_nothing(world: World, role: str):
     responses = [
         client.patch(url, {"version": letter.version, "qualification": "x"}, format="json"),
         client.post(f"{url}comments/", {"body": "Non."}, format="json"),
-        client.post(f"{url}transitions/agree/", {}, format="json"),
+        client.post(f"{url}transitions/agree/", shown(letter), format="json"),
         client.post(f"{url}transitions/withdraw/", {"reason": "Non."}, format="json"),
     ]
     assert {r.status_code for r in responses} <= {403, 404}

@@ -23,6 +23,7 @@ from workflow.models import (
     YearEndReport,
 )
 from workflow.snapshot import content_sha256
+from workflow.versions import current_version
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +77,8 @@ def test_audit_chains_verify_and_end_in_the_letters_state(generated):
         assert letter.updated_at == events[-1].created_at
         # The snapshot's content is the letter's content, as the services would hash it.
         assert events[-1].snapshot["content_sha256"] == content_sha256(letter)
+        # Its version is stored as the services would store it.
+        assert current_version(letter).content_sha256 == content_sha256(letter)
 
 
 def test_rows_match_each_letters_state(generated):

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django_fsm import ConcurrentTransition
 
 from governance.models import User
-from tests.factories import School, advance, make_letter, make_school
+from tests.factories import School, advance, make_letter, make_school, shown
 from workflow.audit import verify_chains
 from workflow.errors import TransitionNotAllowed
 from workflow.models import AuditEvent, LetterReferent, MissionLetter, OutboxItem
@@ -86,7 +86,7 @@ def _school_and_letter(round_: int, prefix: str, state: str) -> tuple[School, Mi
 
 def _agree_all(school: School, letter: MissionLetter) -> None:
     for referent in (school.referent1, school.referent2):
-        fire_transition(letter_id=letter.pk, name="agree", user=referent)
+        fire_transition(letter_id=letter.pk, name="agree", user=referent, payload=shown(letter))
 
 
 def _events(letter: MissionLetter, action: str) -> list[AuditEvent]:
@@ -190,7 +190,11 @@ def test_two_referents_agree_at_once(round_: int) -> None:
     school, letter = _school_and_letter(round_, "Accord", "concertation")
 
     outcomes = _at_once(
-        letter.pk, [Call("agree", school.referent1), Call("agree", school.referent2)]
+        letter.pk,
+        [
+            Call("agree", school.referent1, shown(letter)),
+            Call("agree", school.referent2, shown(letter)),
+        ],
     )
 
     assert [o.error for o in outcomes] == [None, None]

@@ -20,7 +20,7 @@ from django.test import override_settings
 from governance.imp import decharge_amount
 from governance.models import CatalogItem, User
 from governance.services import revoke_delegation
-from tests.factories import School, advance, letter_content, make_letter, make_school
+from tests.factories import School, advance, letter_content, make_letter, make_school, shown
 from tests.workflow.test_transitions import (
     FAST_HASHERS,
     STATES,
@@ -57,6 +57,7 @@ from workflow.services import (
     update_letter,
 )
 from workflow.snapshot import content_sha256, content_snapshot
+from workflow.versions import current_version
 
 pytestmark = pytest.mark.django_db
 
@@ -184,7 +185,7 @@ def test_not_editable_after_concertation(world: World, state: str):
 def test_an_edit_in_concertation_raises_the_version_and_voids_the_agreements(world: World):
     school, letter = world.at("concertation")
     for referent in (school.referent1, school.referent2):
-        _fire(letter, "agree", referent)
+        _fire(letter, "agree", referent, shown(letter))
     assert agreements_unmet(letter) == []
 
     letter = _edit(letter, school.principal, qualification="PIX niveau 5")
@@ -440,7 +441,7 @@ def test_a_catalogue_id_as_a_string(world: World):
 def test_an_edit_that_changes_nothing_keeps_the_version(world: World, same: str):
     school, letter = world.at("concertation")
     for referent in (school.referent1, school.referent2):
-        _fire(letter, "agree", referent)
+        _fire(letter, "agree", referent, shown(letter))
     changes = {} if same == "nothing" else letter_content(school)
     letter = _edit(letter, school.principal, **changes)
     assert letter.version == 1
@@ -499,14 +500,14 @@ def test_sections_replace_the_current_ones(world: World):
 
 def test_content_hash_follows_the_content_not_the_state(world: World):
     school, letter = world.at("draft")
-    shown = content_sha256(letter)
+    before = content_sha256(letter)
     _fire(letter, "open_concertation", school.principal)
     for referent in (school.referent1, school.referent2):
-        _fire(letter, "agree", referent)
+        _fire(letter, "agree", referent, shown(letter))
     _fire(letter, "submit_to_pedagogical_council", school.principal)
     letter.refresh_from_db()
     assert letter.state == "pedagogical_council"
-    assert content_sha256(letter) == shown
+    assert content_sha256(letter) == before == shown(letter)["snapshot_sha256"]
 
 
 def test_content_hash_changes_with_the_content(world: World):
@@ -526,7 +527,7 @@ def test_content_hash_changes_with_the_content(world: World):
 def test_warning_below_the_envelope_minimum(world: World):
     # 312,50 € + 312,50 € = 625 €, below the 1 250 € minimum: a warning, not a block.
     letter = make_letter(world.other, imp1="312.50", hours2=None, imp2="312.50")
-    warnings = letter_warnings(letter)
+    warnings = letter_warnings(letter, current_version(letter).content)
     assert [w.code for w in warnings] == ["below_envelope_minimum"]
     assert "625,00" in warnings[0].message
     opened = _fire(letter, "open_concertation", world.other.principal)
@@ -535,7 +536,7 @@ def test_warning_below_the_envelope_minimum(world: World):
 
 def test_no_warning_within_the_envelope(world: World):
     _school, letter = world.at("draft")
-    assert letter_warnings(letter) == []
+    assert letter_warnings(letter, current_version(letter).content) == []
 
 
 def test_warning_for_a_mission_outside_the_referent_scope(world: World):
@@ -547,7 +548,7 @@ def test_warning_for_a_mission_outside_the_referent_scope(world: World):
         {"catalog_item": item.pk, "priority": "secondary", "referents": [school.referent1.username]}
     )
     letter = _edit(letter, school.principal, missions=content["missions"])
-    warnings = letter_warnings(letter)
+    warnings = letter_warnings(letter, current_version(letter).content)
     assert [w.code for w in warnings] == ["mission_outside_scope"]
     assert item.text in warnings[0].message
     assert item.scope_note in warnings[0].message

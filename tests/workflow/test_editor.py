@@ -10,7 +10,7 @@ import pytest
 from django.utils.html import escape
 
 from governance.models import CatalogItem, Role, RoleAssignment
-from tests.factories import advance, make_letter, make_school
+from tests.factories import advance, make_letter, make_school, shown
 from tests.html_forms import form_fields
 from workflow.models import LetterState, MissionLetter
 from workflow.services import create_letter, fire_transition, update_letter
@@ -97,7 +97,7 @@ def test_saving_the_editor_unchanged_changes_nothing(client):
     school = make_school("Roundtrip")
     letter = make_letter(school)
     fire_transition(letter_id=letter.pk, name="open_concertation", user=school.principal)
-    fire_transition(letter_id=letter.pk, name="agree", user=school.referent1)
+    fire_transition(letter_id=letter.pk, name="agree", user=school.referent1, payload=shown(letter))
     before = content_sha256(MissionLetter.objects.get(pk=letter.pk))
     fields = form_fields(_editor(client, school.principal, letter), "editeur")
     response = client.post(f"/lettres/{letter.pk}/modifier/", fields)

@@ -4,7 +4,7 @@ concertation after an unfavourable opinion of the CA (DESIGN §4)."""
 import pytest
 from django.core.management import call_command
 
-from tests.factories import letter_content, make_school, opinion_payload
+from tests.factories import letter_content, make_school, opinion_payload, shown
 from workflow.audit import verify_chains
 from workflow.errors import ConditionsUnmet
 from workflow.models import (
@@ -47,7 +47,7 @@ def test_draft_to_closed_with_two_referents_and_a_reopen():
     letter = _fire(letter, "open_concertation", principal)
     assert (letter.state, letter.version) == ("concertation", 1)
 
-    _fire(letter, "agree", r1)
+    _fire(letter, "agree", r1, **shown(letter))
     with pytest.raises(ConditionsUnmet) as excinfo:
         _fire(letter, "submit_to_pedagogical_council", principal)
     assert excinfo.value.unmet[0].code == "agreement_missing"
@@ -61,8 +61,8 @@ def test_draft_to_closed_with_two_referents_and_a_reopen():
         base_version=1,
     )
     assert letter.version == 2
-    _fire(letter, "agree", r1)
-    _fire(letter, "agree", r2)
+    _fire(letter, "agree", r1, **shown(letter))
+    _fire(letter, "agree", r2, **shown(letter))
     letter = _fire(letter, "submit_to_pedagogical_council", principal, meeting=school.cp_meeting.pk)
     assert letter.state == "pedagogical_council"
 
@@ -97,7 +97,7 @@ def test_draft_to_closed_with_two_referents_and_a_reopen():
     letter.refresh_from_db()
     assert letter.version == 4
     for referent in (r1, r2):
-        _fire(letter, "agree", referent)
+        _fire(letter, "agree", referent, **shown(letter))
     _fire(letter, "submit_to_pedagogical_council", principal)
     _fire(letter, "record_pedagogical_opinion", principal, **opinion_payload(school.cp_meeting))
     letter = _fire(
@@ -108,19 +108,19 @@ def test_draft_to_closed_with_two_referents_and_a_reopen():
 
     # Signatures: the deputy signs by delegation, then each referent; the last one
     # brings the letter into force.
-    shown = content_sha256(letter)
-    _fire(letter, "sign", deputy, snapshot_sha256=shown)
-    _fire(letter, "sign", r1, snapshot_sha256=shown)
+    signed = shown(letter)
+    _fire(letter, "sign", deputy, **signed)
+    _fire(letter, "sign", r1, **signed)
     letter.refresh_from_db()
     assert letter.state == "signature"
-    letter = _fire(letter, "sign", r2, snapshot_sha256=shown)
+    letter = _fire(letter, "sign", r2, **signed)
     assert letter.state == "in_force"
     qualities = dict(
         Signature.objects.filter(letter=letter).values_list("signer__username", "quality")
     )
     assert qualities[deputy.username] == SignatureQuality.DEPUTY_BY_DELEGATION
     assert qualities[r1.username] == SignatureQuality.REFERENT
-    assert content_sha256(letter) == shown
+    assert content_sha256(letter) == signed["snapshot_sha256"]
 
     # Year-end report, pre-filled from the letter; returned once, then acknowledged.
     letter = _fire(letter, "open_report", principal, reason="Mutation de la référente")

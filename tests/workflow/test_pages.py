@@ -11,7 +11,8 @@ from django.utils.html import escape
 from icalendar import Calendar
 
 from governance.models import Role, RoleAssignment
-from tests.factories import advance, make_letter, make_school
+from tests.factories import advance, make_letter, make_school, shown
+from tests.html_forms import form_fields
 from workflow.models import LetterReferent, LetterState
 from workflow.services import fire_transition
 
@@ -87,7 +88,8 @@ def test_actions_fired_from_the_page_go_through_the_services(client):
 
     client.force_login(school.referent1)
     assert client.post(f"{url}open_concertation/").status_code == 403
-    client.post(f"{url}agree/")
+    page = client.get(f"/lettres/{letter.pk}/").content.decode()
+    client.post(f"{url}agree/", dict(form_fields(page, "action-agree")))
     assert LetterReferent.objects.get(letter=letter, user=school.referent1).agreed_version == 1
     client.post(f"/lettres/{letter.pk}/commentaires/", {"body": "Merci !"})
     page = client.get(f"/lettres/{letter.pk}/").content.decode()
@@ -112,7 +114,7 @@ def test_meetings_page_and_calendars(client):
     letter = make_letter(school)
     fire_transition(letter_id=letter.pk, name="open_concertation", user=school.principal)
     for referent in (school.referent1, school.referent2):
-        fire_transition(letter_id=letter.pk, name="agree", user=referent)
+        fire_transition(letter_id=letter.pk, name="agree", user=referent, payload=shown(letter))
     upcoming = school.cp_meeting
     upcoming.starts_at = timezone.now() + dt.timedelta(days=10)
     upcoming.location = "Salle B12"

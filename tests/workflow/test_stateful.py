@@ -51,8 +51,8 @@ from workflow.models import (
     YearEndReport,
 )
 from workflow.services import fire_transition, save_report, update_letter
-from workflow.snapshot import content_sha256
 from workflow.transitions import TRANSITIONS
+from workflow.versions import current_version
 
 MAX_EXAMPLES = 12
 STEPS = 50
@@ -139,8 +139,9 @@ def _letter(letter_id: int) -> MissionLetter:
 
 
 def _content_sha256(letter_id: int) -> str:
-    """The content hash of the letter as it stands in the database."""
-    return content_sha256(_letter(letter_id))
+    """The hash of the version the letter stands at: what a référent agrees to and a
+    signer signs."""
+    return current_version(_letter(letter_id)).content_sha256
 
 
 def _footprint(letter_id: int, *, content: bool = False) -> tuple[Any, ...]:
@@ -239,7 +240,7 @@ class LetterLifecycle(RuleBasedStateMachine):
             elif votes == "too_many_votes":
                 extra |= {"members_present": 10}
             return opinion_payload(meeting, opinion, **extra)
-        if name == "sign":
+        if name in ("agree", "sign"):
             shown = draw(weighted({"right": 4, "wrong": 1, "malformed": 1}), label="sha")
             return {
                 "snapshot_sha256": {
@@ -325,6 +326,7 @@ class LetterLifecycle(RuleBasedStateMachine):
         }[state]
         if state == "concertation" and (waiting := self._useful_actors("agree", letter)):
             name, who = "agree", waiting[0]
+            payload = {"snapshot_sha256": _content_sha256(letter.pk)}
         if name == "sign":
             who = self._signers_missing(letter)[0]
         refusal = self._fire_checked(letter, name, who, payload)

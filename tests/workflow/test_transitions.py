@@ -31,6 +31,7 @@ from tests.factories import (
     make_letter,
     make_school,
     opinion_payload,
+    shown,
 )
 from workflow.errors import (
     ConditionsUnmet,
@@ -237,7 +238,7 @@ def prepare(name: str, school: School, letter: MissionLetter) -> None:
     """Meet the transition's conditions, so that only what a test varies can refuse it."""
     if name == "submit_to_pedagogical_council":
         for referent in (school.referent1, school.referent2):
-            _fire(letter, "agree", referent)
+            _fire(letter, "agree", referent, shown(letter))
     elif name == "submit_report":
         fill_report(letter, school.referent1)
 
@@ -249,8 +250,8 @@ def valid_payload(name: str, school: School, letter: MissionLetter) -> dict[str,
         return opinion_payload(school.cp_meeting)
     if name == "record_board_opinion":
         return opinion_payload(school.ca_meeting)
-    if name == "sign":
-        return {"snapshot_sha256": content_sha256(letter)}
+    if name in ("agree", "sign"):
+        return shown(letter)
     return None
 
 
@@ -424,9 +425,9 @@ def test_a_referent_sees_only_the_letters_naming_them(world: World):
     )
     _fire(other, "open_concertation", school.principal)
     with pytest.raises(LetterNotFound):
-        _fire(other, "agree", school.referent1)
+        _fire(other, "agree", school.referent1, shown(other))
     assert available_transitions(other, school.referent1) == []
-    assert _fire(other, "agree", school.referent2).state == "concertation"
+    assert _fire(other, "agree", school.referent2, shown(other)).state == "concertation"
 
 
 def test_dan_of_another_academie_does_not_see_the_letter(world: World):
@@ -559,17 +560,17 @@ def test_open_concertation_reports_an_invalid_recognition(world: World):
 
 def test_agree_twice(world: World):
     school, letter = world.at("concertation")
-    _fire(letter, "agree", school.referent1)
+    _fire(letter, "agree", school.referent1, shown(letter))
     count = len(events_of(letter))
     with pytest.raises(ConditionsUnmet) as excinfo:
-        _fire(letter, "agree", school.referent1)
+        _fire(letter, "agree", school.referent1, shown(letter))
     assert codes(excinfo) == {"already_agreed"}
     assert_nothing_happened(letter, "concertation", count)
 
 
 def test_agree_records_the_current_version(world: World):
     school, letter = world.at("concertation")
-    _fire(letter, "agree", school.referent2)
+    _fire(letter, "agree", school.referent2, shown(letter))
     agreed = LetterReferent.objects.get(letter=letter, user=school.referent2)
     assert agreed.agreed_version == letter.version
     assert agreed.agreed_at is not None
@@ -582,7 +583,7 @@ def test_submit_without_every_agreement(world: World):
     with pytest.raises(ConditionsUnmet) as excinfo:
         _fire(letter, "submit_to_pedagogical_council", school.principal)
     assert codes(excinfo) == {"agreement_missing"}
-    _fire(letter, "agree", school.referent1)
+    _fire(letter, "agree", school.referent1, shown(letter))
     with pytest.raises(ConditionsUnmet) as excinfo:
         _fire(letter, "submit_to_pedagogical_council", school.principal)
     assert codes(excinfo) == {"agreement_missing"}
@@ -606,7 +607,7 @@ def test_submit_puts_the_letter_on_the_meeting_agenda(world: World):
 def test_return_to_draft_asks_for_new_agreements(world: World):
     school, letter = world.at("concertation")
     for referent in (school.referent1, school.referent2):
-        _fire(letter, "agree", referent)
+        _fire(letter, "agree", referent, shown(letter))
     assert agreements_unmet(letter) == []
     _fire(letter, "return_to_draft", school.principal, {"reason": "À retravailler"})
     letter = _fire(letter, "open_concertation", school.principal)
@@ -1065,7 +1066,7 @@ def test_available_to_the_principal_in_concertation(world: World):
 def test_available_to_a_referent_in_concertation(world: World):
     school, letter = world.at("concertation")
     assert _available(letter, school.referent1) == {"agree": []}
-    _fire(letter, "agree", school.referent1)
+    _fire(letter, "agree", school.referent1, shown(letter))
     letter.refresh_from_db()
     assert _available(letter, school.referent1) == {"agree": ["already_agreed"]}
     assert _available(letter, school.referent2) == {"agree": []}

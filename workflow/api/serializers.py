@@ -95,6 +95,54 @@ class LetterSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField(read_only=True)
 
 
+class VersionSerializer(serializers.Serializer):
+    """A version of a letter, as listed: its number, the hash of its content, when and
+    by whom it was established."""
+
+    version = serializers.IntegerField(source="number", read_only=True)
+    content_sha256 = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    created_by = serializers.SerializerMethodField()
+
+    def get_created_by(self, version: Any) -> str | None:
+        return None if version.created_by is None else version.created_by.username
+
+
+class VersionContentSerializer(VersionSerializer):
+    """A version with its content exactly as stored and hashed (canonical JSON of
+    ``workflow.snapshot.content_snapshot``)."""
+
+    content = serializers.JSONField(read_only=True)
+
+
+class ChangeSerializer(serializers.Serializer):
+    section = serializers.ChoiceField(
+        choices=["referents", "missions", "indicators", "period", "means", "follow_up"]
+    )
+    kind = serializers.ChoiceField(choices=["added", "removed", "changed"])
+    before = serializers.CharField(allow_null=True)
+    after = serializers.CharField(allow_null=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # ``label`` names an attribute of every DRF field: declared here, not above.
+        fields = super().get_fields()
+        fields["label"] = serializers.CharField()
+        return fields
+
+
+class VersionDiffSerializer(serializers.Serializer):
+    """What changed from version ``from`` to version ``to``."""
+
+    changes = ChangeSerializer(many=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # ``from`` is a Python keyword: declared here, not above.
+        fields = super().get_fields()
+        fields["from"] = serializers.IntegerField()
+        fields["to"] = serializers.IntegerField()
+        return fields
+
+
 class LetterContentSerializer(serializers.Serializer):
     """The editable content of a letter. Sections given replace the current ones."""
 

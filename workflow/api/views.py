@@ -26,7 +26,7 @@ from rest_framework.views import APIView
 from governance.models import Council, Establishment, Meeting, SchoolYear, User
 from governance.selectors import establishments_visible_to, may_schedule_meeting, signed_in_user
 from governance.services import schedule_meeting
-from workflow.api.representations import HeadRows, letter_representations, page_representations
+from workflow.api.representations import letter_representations
 from workflow.api.serializers import (
     ArchiveSerializer,
     AuditEventSerializer,
@@ -39,14 +39,17 @@ from workflow.api.serializers import (
     MeetingSerializer,
     ReportSerializer,
     TransitionPayloadSerializer,
+    VersionContentSerializer,
+    VersionDiffSerializer,
+    VersionSerializer,
 )
-from workflow.errors import LetterNotFound
 from workflow.models import (
     AgendaItem,
     Archive,
     AuditEvent,
     Comment,
     LetterState,
+    LetterVersion,
     MissionLetter,
     YearEndReport,
 )
@@ -67,15 +70,22 @@ from workflow.services import (
 )
 from workflow.snapshot import full_snapshot
 from workflow.transitions import TRANSITIONS
+from workflow.versions import version_changes, version_of
 
 
 def _letter_response(user: User, letter_id: int, code: int = status.HTTP_200_OK) -> Response:
-    """The letter as the API shows it, read as its head (``HeadRows``) like a page's:
-    from the cache when it holds the letter as it stands."""
-    heads = HeadRows(visible_letters(user).filter(pk=letter_id))[:1]
-    if not heads:
-        raise LetterNotFound(_("Lettre de mission introuvable."))
-    return Response(page_representations(heads)[0], status=code)
+    """The letter as the API shows it, read through the person's scope."""
+    return Response(letter_representations([get_visible_letter(user, letter_id)])[0], status=code)
+
+
+def _version_or_404(request: Request, letter_id: str, number: int) -> LetterVersion:
+    letter = get_visible_letter(signed_in_user(request), int(letter_id))
+    version = version_of(letter, number)
+    if version is None:
+        raise exceptions.NotFound(
+            _("La lettre n'a pas de version %(number)s.") % {"number": number}
+        )
+    return version
 
 
 def framed_by_own_pages(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponseBase]:
@@ -141,11 +151,55 @@ class LetterViewSet(
         return self.paginator.get_paginated_response(serializer_class(page, many=True).data)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        # The page as the letters' heads: the cache holds most letters as they stand,
-        # and only the others are read whole (workflow.api.representations).
-        page = self.paginate_queryset(HeadRows(self.filter_queryset(self.get_queryset())))
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         assert page is not None
-        return self.get_paginated_response(page_representations(page))
+        return self.get_paginated_response(letter_representations(page))
+
+    @extend_schema(responses=VersionSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def versions(self, request: Request, pk: str) -> Response:
+        """Every version of the letter, oldest first, with the hash of its content."""
+        letter = get_visible_letter(signed_in_user(request), int(pk))
+        versions = LetterVersion.objects.filter(letter=letter).select_related("created_by")
+        return Response(VersionSerializer(versions, many=True).data)
+
+    @extend_schema(responses=VersionContentSerializer)
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="versions/<int:number>",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def version(self, request: Request, pk: str, number: int) -> Response:
+        """One version as it was stored: its content, exactly as hashed."""
+        version = _version_or_404(request, pk, number)
+        return Response(VersionContentSerializer(version).data)
+
+    @extend_schema(responses=VersionDiffSerializer)
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="versions/<int:number>/diff",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def version_diff(self, request: Request, pk: str, number: int) -> Response:
+        """What changed from the version before this one to this one."""
+        version = _version_or_404(request, pk, number)
+        previous = version_of(version.letter, version.number - 1)
+        if previous is None:
+            raise exceptions.NotFound(
+                _("La version %(number)s est la première.") % {"number": number}
+            )
+        changes = version_changes(previous.content, version.content)
+        return Response(
+            {
+                "from": previous.number,
+                "to": version.number,
+                "changes": [change.as_dict() for change in changes],
+            }
+        )
 
     @extend_schema(request=LetterCreateSerializer, responses={201: LetterSerializer})
     def create(self, request: Request) -> Response:
