@@ -14,6 +14,7 @@ from workflow.models import (
     LetterIndicator,
     LetterMission,
     LetterReferent,
+    LetterVersion,
     MissionLetter,
     Opinion,
     OutboxItem,
@@ -75,6 +76,12 @@ class MissionLetterAdmin(ReadOnlyAdmin):
     search_fields = ("establishment__uai", "establishment__name", "referents__user__last_name")
     list_select_related = ("establishment", "school_year")
     inlines = [ReferentInline, MissionInline, IndicatorInline, SignatureInline, EventInline]
+
+
+@admin.register(LetterVersion)
+class LetterVersionAdmin(ReadOnlyAdmin):
+    list_display = ("letter", "number", "content_sha256", "created_at", "created_by")
+    list_select_related = ("letter__establishment", "letter__school_year", "created_by")
 
 
 @admin.register(AuditEvent)

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from workflow.actors import Actor
-from workflow.models import Archive, AuditEvent, MissionLetter
+from workflow.models import Archive, AuditEvent, LetterVersion, MissionLetter, Signature
 from workflow.snapshot import canonical_json, full_snapshot, sha256_hex
 
 
@@ -241,6 +241,46 @@ def verify_archives() -> list[ArchiveProblem]:
                     event.sequence,
                     archive.file.name,
                     "le fichier ne correspond plus à son empreinte",
+                )
+            )
+    return problems
+
+
+@dataclass(frozen=True)
+class VersionProblem:
+    letter_id: int
+    number: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"lettre {self.letter_id}, version {self.number} : {self.reason}"
+
+
+def verify_versions() -> list[VersionProblem]:
+    """Every stored version must still hash to its recorded sha256, and every signature
+    must carry the hash of the version it was given on."""
+    problems = [
+        VersionProblem(letter_id, number, "le contenu ne correspond plus à son empreinte")
+        for letter_id, number, content, digest in LetterVersion.objects.order_by(
+            "letter_id", "number"
+        )
+        .values_list("letter_id", "number", "content", "content_sha256")
+        .iterator(chunk_size=2000)
+        if sha256_hex(canonical_json(content)) != digest
+    ]
+    versions = {
+        (letter_id, number): digest
+        for letter_id, number, digest in LetterVersion.objects.values_list(
+            "letter_id", "number", "content_sha256"
+        ).iterator(chunk_size=5000)
+    }
+    for letter_id, number, signed in Signature.objects.order_by("letter_id", "id").values_list(
+        "letter_id", "version", "snapshot_sha256"
+    ):
+        if versions.get((letter_id, number)) != signed:
+            problems.append(
+                VersionProblem(
+                    letter_id, number, "une signature ne porte pas l'empreinte de sa version"
                 )
             )
     return problems

@@ -203,20 +203,21 @@ def _action_forms(letter: MissionLetter, user: User) -> list[dict[str, Any]]:
     return forms
 
 
-def _since(request: HttpRequest, letter: MissionLetter, actor: Actor) -> int | None:
-    """The version whose changes the page shows: the one named in the address (a
-    référent's agreement refused because the letter changed comes back here with the
-    version they were shown), else, for a référent asked to agree again, the version
-    they last agreed to."""
-    named = request.GET.get("depuis", "")
-    if named.isdigit() and 0 < int(named) < letter.version:
-        return int(named)
+def _outdated_agreement(letter: MissionLetter, actor: Actor) -> int | None:
+    """The version a référent agreed to, when the letter in concertation has changed
+    since: they are asked to agree again."""
     referent = actor.referent
-    if referent is not None and letter.state == LetterState.CONCERTATION:
-        agreed = referent.agreed_version
-        if agreed is not None and agreed < letter.version:
-            return agreed
-    return None
+    if referent is None or letter.state != LetterState.CONCERTATION:
+        return None
+    agreed = referent.agreed_version
+    return agreed if agreed is not None and agreed < letter.version else None
+
+
+def _named_version(request: HttpRequest, letter: MissionLetter) -> int | None:
+    """The earlier version named in the address: a référent's agreement refused because
+    the letter changed comes back to the page with the version they were shown."""
+    named = request.GET.get("depuis", "")
+    return int(named) if named.isdigit() and 0 < int(named) < letter.version else None
 
 
 @login_required
@@ -229,7 +230,8 @@ def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
     content = version.content
     agreed = dict(letter.referents.values_list("user__username", "agreed_version"))
     names = {r["username"]: r["name"] or r["username"] for r in content["referents"]}
-    since = _since(request, letter, actor)
+    outdated = _outdated_agreement(letter, actor)
+    since = _named_version(request, letter) or outdated
     earlier = version_of(letter, since) if since else None
     events = (
         AuditEvent.objects.filter(letter=letter)
@@ -279,6 +281,7 @@ def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
             "means_other": content["means_other"],
             "follow_up": _choice_label(FollowUp, content["follow_up"]),
             "since": earlier,
+            "agreement_outdated": outdated,
             "changes": (version_changes(earlier.content, content) if earlier is not None else []),
         },
     )
@@ -466,9 +469,7 @@ def fire(request: HttpRequest, letter_id: int, name: str) -> HttpResponse:
         messages.error(request, exc.detail)
         shown = version_with_hash(letter, request.POST.get("snapshot_sha256", ""))
         if shown is not None and shown.number < letter.version:
-            return redirect(
-                f"{reverse('letter-page', args=[letter.pk])}?depuis={shown.number}#changements"
-            )
+            return redirect(f"{reverse('letter-page', args=[letter.pk])}?depuis={shown.number}")
     except ConditionsUnmet as exc:
         messages.error(request, " ".join(u.message for u in exc.unmet))
     except InvalidInput as exc:

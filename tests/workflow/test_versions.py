@@ -19,7 +19,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.apps import apps as django_apps
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 from pypdf import PdfReader
 from rest_framework.test import APIClient
@@ -35,7 +35,7 @@ from governance.models import (
 from governance.services import update_person
 from tests.factories import advance, letter_content, make_letter, make_school, shown
 from tests.html_forms import form_fields
-from workflow.audit import verify_chains
+from workflow.audit import verify_chains, verify_versions
 from workflow.errors import ConditionsUnmet
 from workflow.models import LetterReferent, LetterVersion, MissionLetter, Signature
 from workflow.pdf import render_letter_pdf
@@ -98,6 +98,7 @@ def test_renaming_people_catalogue_and_establishment_leaves_a_letter_in_force_as
     assert current_version(fresh).content_sha256 == before["snapshot_sha256"]
     assert full_snapshot(fresh)["content_sha256"] in signed
     assert verify_chains() == []
+    assert verify_versions() == []
     call_command("verify_audit", verbosity=0)
 
     # The page reads the version too.
@@ -173,7 +174,7 @@ def test_an_agreement_from_a_stale_page_shows_the_referent_what_changed():
 
     response = referent.post(f"/lettres/{letter.pk}/actions/agree/", agreement, follow=True)
     page = response.content.decode()
-    assert response.redirect_chain[-1][0].endswith(f"/lettres/{letter.pk}/?depuis=1#changements")
+    assert response.redirect_chain[-1][0].endswith(f"/lettres/{letter.pk}/?depuis=1")
     assert "La lettre a changé depuis qu&#x27;elle vous a été présentée" in page
     assert "Ce qui a changé depuis la version 1" in page
     assert f"IMP de {format_euros(Decimal('1250'))}" in page
@@ -198,6 +199,7 @@ def test_a_referent_asked_to_agree_again_sees_what_changed_since_their_agreement
     page = client.get(f"/lettres/{letter.pk}/").content.decode()
     assert "Ce qui a changé depuis la version 1" in page
     assert "Animer le club robotique" in page.split("Ce qui a changé")[1].split("</section>")[0]
+    assert "Votre accord sur la version 1 ne vaut plus" in page
 
 
 # Versions and their diff --------------------------------------------------------------------
@@ -380,3 +382,22 @@ def test_the_canonical_form_of_a_content_is_fixed():
     assert sha256_hex(written) == (
         "c68894f5907af99336a19282fec02aa78a99c4449393c5a75dc2f5ec624079a8"
     )
+
+
+def test_verify_audit_finds_a_version_rewritten_in_the_database():
+    school = make_school("Falsifie")
+    letter = advance(make_letter(school), school, "in_force")
+    version = current_version(letter)
+    forged = {**version.content, "qualification": "Réécrit après signature"}
+    LetterVersion.objects.filter(pk=version.pk).update(content=forged)
+    assert [p.reason for p in verify_versions()] == [
+        "le contenu ne correspond plus à son empreinte"
+    ]
+    LetterVersion.objects.filter(pk=version.pk).update(
+        content=forged, content_sha256=sha256_hex(canonical_json(forged))
+    )
+    assert {p.reason for p in verify_versions()} == {
+        "une signature ne porte pas l'empreinte de sa version"
+    }
+    with pytest.raises(CommandError, match="Première version altérée"):
+        call_command("verify_audit", verbosity=0)

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from workflow.audit import verify_archives, verify_chains
+from workflow.audit import verify_archives, verify_chains, verify_versions
 from workflow.models import Archive, AuditEvent
 
 
@@ -20,10 +20,15 @@ class Command(BaseCommand):
         problems = verify_archives()
         for problem in problems:
             self.stderr.write(f"Archive altérée — {problem}")
+        versions = verify_versions()
+        for version in versions:
+            self.stderr.write(f"Version altérée — {version}")
         if breaks:
             raise CommandError(f"Premier événement altéré : {breaks[0]}")
         if problems:
             raise CommandError(f"Première archive altérée : {problems[0]}")
+        if versions:
+            raise CommandError(f"Première version altérée : {versions[0]}")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Historique intègre : {AuditEvent.objects.count()} événement(s) et "
