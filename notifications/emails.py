@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 
 from governance.models import User
 from workflow.models import MissionLetter
+from workflow.versions import Change
 
 REFERENT = "vous êtes référent numérique désigné dans cette lettre de mission"
 PRINCIPAL = "vous dirigez l'établissement concerné par cette lettre de mission"
@@ -156,8 +157,10 @@ def compose(
     why: str | None = None,
     what: str | None = None,
     action: str | None = None,
+    changes: list[Change] | None = None,
 ) -> Composed:
-    """The message of ``topic`` for ``recipient`` about ``letter``."""
+    """The message of ``topic`` for ``recipient`` about ``letter``; ``changes``: what a
+    new version changed, listed in the message."""
     spec = TOPICS.get(topic, TOPICS["reminder"])
     context: dict[str, Any] = {
         "recipient": recipient,
@@ -168,6 +171,7 @@ def compose(
         "letter": letter,
         "url": letter_url(letter) if letter is not None else settings.SITE_URL,
         "preferences_url": f"{settings.SITE_URL.rstrip('/')}/",
+        "changes": changes or [],
     }
     subject = spec.subject
     if letter is not None:

@@ -53,6 +53,7 @@ from workflow.models import (
 from workflow.pdf import render_event_pdf
 from workflow.selectors import role_holders
 from workflow.services import fire_transition
+from workflow.versions import Change, version_changes, version_of
 
 logger = logging.getLogger(__name__)
 
@@ -101,12 +102,13 @@ def queue_email(
     why: str | None = None,
     what: str | None = None,
     action: str | None = None,
+    changes: list[Change] | None = None,
 ) -> Email:
     """The e-mail for ``key``, made once: immediately due, or held for the person's digest."""
     existing = Email.objects.filter(key=key).first()
     if existing is not None:
         return existing
-    message = compose(topic, recipient, letter, why=why, what=what, action=action)
+    message = compose(topic, recipient, letter, why=why, what=what, action=action, changes=changes)
     held = _mode(recipient) == DeliveryMode.DIGEST
     status = EmailStatus.HELD if held else EmailStatus.PENDING
     last_error = ""
@@ -127,13 +129,27 @@ def queue_email(
     )
 
 
+def _new_version_changes(item: OutboxItem) -> list[Change] | None:
+    """What a new version changed, for the mail announcing it (an edit in concertation
+    names the version it made)."""
+    if item.topic != "content_changed" or item.event is None:
+        return None
+    number = item.event.payload.get("version")
+    if not isinstance(number, int) or number < 2:
+        return None
+    before, after = version_of(item.letter, number - 1), version_of(item.letter, number)
+    if before is None or after is None:
+        return None
+    return version_changes(before.content, after.content)
+
+
 def process_notifications(limit: int = 200) -> int:
     """Turn pending notification requests of the outbox into e-mails."""
     with transaction.atomic():
         items = list(
             OutboxItem.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(kind=OutboxKind.NOTIFICATION, status=OutboxStatus.PENDING)
-            .select_related("recipient", "letter__establishment", "letter__school_year")
+            .select_related("recipient", "letter__establishment", "letter__school_year", "event")
             .order_by("id")[:limit]
         )
         for item in items:
@@ -144,6 +160,7 @@ def process_notifications(limit: int = 200) -> int:
                 topic=item.topic,
                 letter=item.letter,
                 why=_why(item.recipient, item.letter),
+                changes=_new_version_changes(item),
             )
         OutboxItem.objects.filter(pk__in=[i.pk for i in items]).update(
             status=OutboxStatus.DONE, done_at=timezone.now(), attempts=F("attempts") + 1

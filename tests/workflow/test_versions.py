@@ -84,7 +84,8 @@ def test_renaming_people_catalogue_and_establishment_leaves_a_letter_in_force_as
     # The directory renames a référent (as the OIDC sign-in does), an administrator
     # rewords a catalogue item and its heading, the establishment changes its name.
     update_person(school.referent1, {"first_name": "Sophia", "last_name": "Durand-Vidal"})
-    item = CatalogItem.objects.get(pk=letter.missions.order_by("order").first().catalog_item_id)
+    first = letter.missions.order_by("order").values_list("catalog_item_id", flat=True)[0]
+    item = CatalogItem.objects.get(pk=first)
     CatalogItem.objects.filter(pk=item.pk).update(text="Intitulé réécrit", outside_scope=True)
     CatalogHeading.objects.filter(pk=item.heading_id).update(title="Rubrique renommée")
     Establishment.objects.filter(pk=school.establishment.pk).update(name="Lycée renommé")
@@ -401,3 +402,20 @@ def test_verify_audit_finds_a_version_rewritten_in_the_database():
     }
     with pytest.raises(CommandError, match="Première version altérée"):
         call_command("verify_audit", verbosity=0)
+
+
+def test_the_mail_announcing_a_new_version_lists_what_changed():
+    from notifications.models import Email
+    from notifications.services import process_notifications
+
+    school = make_school("Courriel")
+    letter = advance(make_letter(school), school, "concertation")
+    content = letter_content(school, imp1="625.00")
+    content["missions"].pop()
+    update_letter(letter_id=letter.pk, user=school.principal, changes=content)
+    process_notifications()
+    mail = Email.objects.get(topic="content_changed", recipient=school.referent2)
+    assert "Ce qui a changé :" in mail.body_text
+    assert "- Animer le club robotique (retiré)" in mail.body_text
+    assert f"après : {school.referent1.get_full_name()} — IMP de" in mail.body_text
+    assert "<strong>Animer le club robotique</strong> (retiré)" in mail.body_html
