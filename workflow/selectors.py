@@ -31,8 +31,8 @@ from workflow.actors import ESTABLISHMENT_READERS
 from workflow.errors import LetterNotFound, Unmet
 from workflow.models import LetterMission, LetterReferent, LetterState, MissionLetter
 
-# What the letter page reads of a letter's content, as related instances, in a fixed
-# number of queries (the API reads it as rows: ``workflow.snapshot.letter_contents``).
+# What the editor reads of a letter's live content, as related instances, in a fixed
+# number of queries (everything that shows a letter reads its stored version instead).
 LETTER_PREFETCHES = (
     Prefetch("referents", queryset=LetterReferent.objects.select_related("user")),
     Prefetch(
@@ -145,8 +145,8 @@ def get_visible_letter(user: User, letter_id: int) -> MissionLetter:
 
 
 def get_visible_letter_with_content(user: User, letter_id: int) -> MissionLetter:
-    """The letter with its content prefetched as related instances, for the pages that
-    show them (``LETTER_PREFETCHES``); ``LetterNotFound`` as ``get_visible_letter``."""
+    """The letter with its live content prefetched as related instances, for the editor
+    (``LETTER_PREFETCHES``); ``LetterNotFound`` as ``get_visible_letter``."""
     letter = visible_letters(user).prefetch_related(*LETTER_PREFETCHES).filter(pk=letter_id).first()
     if letter is None:
         raise LetterNotFound(_("Lettre de mission introuvable."))

@@ -9,12 +9,12 @@ Two snapshots:
   agreements, opinions, signatures and report, so that history shows the letter as it
   stood at every step.
 
-The content is read as plain rows (``LetterContent``, ``letter_contents``): three
-queries, in SQL, for any number of letters and no model instances, because a page of the API
-carries fifty of them, and building the référents, missions and their carriers as
-related instances cost ten times the queries themselves (bench/RESULTS.md). The one
-builder, ``content_snapshot``, works on those rows, whoever read them: the API, the
-services, the audit chain, and ``bench_data`` (which makes them without the database).
+The content snapshot is built from the letter's live rows only when a version is
+written (``workflow.versions.write_version``) and by the guards of a draft; everything
+that shows or checks a letter reads its stored version instead. The rows are read as
+plain rows (``LetterContent``, ``letter_contents``), three queries for any number of
+letters. The one builder, ``content_snapshot``, works on those rows, whoever read them:
+the versions, the guards, and ``bench_data`` (which makes them without the database).
 
 Canonical JSON: sorted keys, no spaces, UTF-8, decimals as strings with two places.
 """
@@ -113,8 +113,8 @@ def letter_contents(letter_ids: Collection[int]) -> dict[int, LetterContent]:
     and carriers, and the indicators.
 
     Written in SQL (``governance.sql``): built by the ORM, the three queries took about
-    three milliseconds to compile, against half a millisecond to run, and every letter
-    the API's cache does not hold yet paid it (bench/RESULTS.md, stop 11)."""
+    three milliseconds to compile, against half a millisecond to run (bench/RESULTS.md,
+    stop 11); they now run when a version is written and for a draft's guards."""
     ids = sorted(set(letter_ids))
     if not ids:
         return {}
@@ -287,10 +287,10 @@ def mission_entry(mission: MissionRow) -> dict[str, Any]:
 
 
 def content_snapshot(letter: MissionLetter, content: LetterContent | None = None) -> dict[str, Any]:
-    """What the letter says. The letter's own fields are read from ``letter`` (with its
-    establishment and school year), as it stands in memory: ``update_letter`` compares
-    the snapshot before and after changing them. ``content`` is read from the database
-    unless given (``letter_contents``, which reads many letters' at once)."""
+    """What the letter's live rows say. The letter's own fields are read from ``letter``
+    (with its establishment and school year), as it stands in memory: ``update_letter``
+    compares the snapshot before and after changing them. ``content`` is read from the
+    database unless given (``letter_contents``, which reads many letters' at once)."""
     if content is None:
         content = letter_contents([letter.pk])[letter.pk]
     return {
