@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import F
 from django.utils import timezone
@@ -75,12 +75,18 @@ def current_version(letter: MissionLetter) -> LetterVersion:
     return LetterVersion.objects.get(letter=letter, number=letter.version)
 
 
-def current_versions(letter_ids: Iterable[int]) -> dict[int, LetterVersion]:
-    """The version each letter of ``letter_ids`` stands at, in one query."""
+class StoredContent(NamedTuple):
+    content: dict[str, Any]
+    content_sha256: str
+
+
+def current_contents(letter_ids: Iterable[int]) -> dict[int, StoredContent]:
+    """The content, as stored, of the version each letter of ``letter_ids`` stands at,
+    with its hash, in one query: what a page of letters shows."""
     rows = LetterVersion.objects.filter(
         letter_id__in=list(letter_ids), number=F("letter__version")
-    ).select_related("created_by")
-    return {row.letter_id: row for row in rows}
+    ).values_list("letter_id", "content", "content_sha256")
+    return {letter_id: StoredContent(content, digest) for letter_id, content, digest in rows}
 
 
 def version_of(letter: MissionLetter, number: int) -> LetterVersion | None:

@@ -30,7 +30,7 @@ from workflow.models import (
     MissionLetter,
 )
 from workflow.selectors import content_warnings, envelope_warnings, envelopes_for, scope_notes
-from workflow.versions import current_versions
+from workflow.versions import current_contents
 
 _MOMENT = LetterSerializer().fields["created_at"]
 
@@ -45,7 +45,7 @@ def letter_representations(letters: Sequence[MissionLetter]) -> list[dict[str, A
     if not letters:
         return []
     ids = [letter.pk for letter in letters]
-    versions = current_versions(ids)
+    versions = current_contents(ids)
     agreed = {
         (letter_id, username): version
         for letter_id, username, version in LetterReferent.objects.filter(
