@@ -38,8 +38,8 @@ ERROR_RESPONSES = {
     406: OpenApiResponse(ErrorSerializer, description="`not_acceptable`"),
     409: OpenApiResponse(
         ErrorSerializer,
-        description="`transition_not_allowed`, `snapshot_mismatch`, `stale_version` ou "
-        "`not_editable`",
+        description="`transition_not_allowed`, `snapshot_mismatch`, `stale_version`, "
+        "`letter_exists` ou `not_editable`",
     ),
     415: OpenApiResponse(ErrorSerializer, description="`unsupported_media_type`"),
     429: OpenApiResponse(ErrorSerializer, description="`throttled`"),

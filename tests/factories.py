@@ -201,9 +201,15 @@ def letter_content(
     }
 
 
-def make_letter(school: School, **content_options: Any) -> MissionLetter:
+def make_letter(
+    school: School, *, year: SchoolYear | None = None, **content_options: Any
+) -> MissionLetter:
+    """A complete draft of ``school`` for ``year`` (its current one by default): an
+    establishment has one letter a year, so a second needs another year."""
     letter = create_letter(
-        user=school.principal, establishment=school.establishment, school_year=school.year
+        user=school.principal,
+        establishment=school.establishment,
+        school_year=year or school.year,
     )
     return update_letter(
         letter_id=letter.pk,

@@ -54,6 +54,16 @@ class SnapshotMismatch(WorkflowError):
     code = "snapshot_mismatch"
 
 
+class LetterExists(WorkflowError):
+    """The establishment already has a letter (not withdrawn) for that school year."""
+
+    code = "letter_exists"
+
+    def __init__(self, detail: str, letter_id: int) -> None:
+        super().__init__(detail)
+        self.letter_id = letter_id
+
+
 class StaleVersion(WorkflowError):
     """An edit was based on a version that has since changed."""
 

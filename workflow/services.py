@@ -36,6 +36,7 @@ from workflow.audit import record_event
 from workflow.errors import (
     ConditionsUnmet,
     InvalidInput,
+    LetterExists,
     LetterNotFound,
     NotEditable,
     NotPermitted,
@@ -235,14 +236,39 @@ def _require_head(actor: Actor) -> None:
         )
 
 
+def _refuse_a_second_letter(establishment: Establishment, school_year: SchoolYear) -> None:
+    """``LetterExists`` if the establishment has a letter (not withdrawn) for the year.
+    The establishment's row is locked first, so that two drafts begun at once cannot
+    both pass."""
+    Establishment.objects.select_for_update().filter(pk=establishment.pk).first()
+    existing = (
+        MissionLetter.objects.filter(establishment=establishment, school_year=school_year)
+        .exclude(state=LetterState.WITHDRAWN)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if existing is not None:
+        raise LetterExists(
+            _(
+                "%(establishment)s a déjà une lettre de mission pour %(year)s (n° %(id)s) : "
+                "reprenez-la plutôt que d'en commencer une autre."
+            )
+            % {"establishment": establishment.name, "year": school_year.code, "id": existing},
+            existing,
+        )
+
+
 def create_letter(
     *,
     user: User,
     establishment: Establishment,
     school_year: SchoolYear,
 ) -> MissionLetter:
-    """A new draft for the whole school year, by the principal (or deputy by delegation)."""
+    """A new draft for the whole school year, by the principal (or deputy by delegation).
+    An establishment has one letter a school year: while it has one not withdrawn, a
+    second is refused (``LetterExists``, naming it)."""
     with transaction.atomic():
+        _refuse_a_second_letter(establishment, school_year)
         letter = MissionLetter(
             establishment=establishment,
             school_year=school_year,
@@ -728,6 +754,7 @@ def renew_letter(*, letter_id: int, user: User, school_year: SchoolYear) -> Miss
             )
         if school_year.starts_on <= source.school_year.starts_on:
             raise InvalidInput({"school_year": [_("Choisissez une année scolaire suivante.")]})
+        _refuse_a_second_letter(source.establishment, school_year)
         letter = MissionLetter.objects.create(
             establishment=source.establishment,
             school_year=school_year,

@@ -56,6 +56,7 @@ from workflow.editor import (
 from workflow.errors import (
     ConditionsUnmet,
     InvalidInput,
+    LetterExists,
     LetterNotFound,
     NotPermitted,
     SnapshotMismatch,
@@ -316,19 +317,14 @@ def letter_new(request: HttpRequest) -> HttpResponse:
             None,
         )
         year = next((y for y in years if str(y.pk) == request.POST.get("annee")), None)
-        existing = (
-            MissionLetter.objects.filter(establishment=establishment, school_year=year)
-            .exclude(state=LetterState.WITHDRAWN)
-            .first()
-        )
         if establishment is None or year is None:
             messages.error(request, _("Choisissez l'établissement et l'année scolaire."))
-        elif existing is not None:  # a second click, or a colleague's draft
-            messages.info(request, _("Une lettre existe déjà pour cette année : la voici."))
-            return redirect("letter-page", letter_id=existing.pk)
         else:
             try:
                 letter = create_letter(user=user, establishment=establishment, school_year=year)
+            except LetterExists as exc:  # a second click, or a colleague's draft
+                messages.info(request, _("Une lettre existe déjà pour cette année : la voici."))
+                return redirect("letter-page", letter_id=exc.letter_id)
             except WorkflowError as exc:
                 messages.error(request, exc.detail)
             else:

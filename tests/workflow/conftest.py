@@ -36,7 +36,8 @@ def letters() -> list[MissionLetter]:
         user=school.principal, establishment=school.establishment, school_year=school.next_year
     )
     other = update_letter(letter_id=other.pk, user=school.principal, changes=content)
+    elsewhere = make_school("RowsEmpty")
     empty = create_letter(
-        user=school.principal, establishment=school.establishment, school_year=school.year
+        user=elsewhere.principal, establishment=elsewhere.establishment, school_year=school.year
     )
     return [full, other, empty]

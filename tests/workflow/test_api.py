@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from governance.models import Academy, CatalogItem, User
-from tests.factories import advance, make_letter, make_school, shown
+from tests.factories import advance, make_letter, make_school, school_year, shown
 from workflow.api.serializers import LetterSerializer
 from workflow.models import Comment, MissionLetter
 from workflow.services import add_comment, create_letter, fire_transition, update_letter
@@ -68,7 +68,8 @@ def test_a_letter_from_draft_to_closed_over_http_as_each_demo_account():
     principal = clients["principal"]
     me = _ok(principal.get("/api/v1/me/"))
     assert me["roles"][0]["establishment"] == "0210015C"
-    year = _ok(principal.get("/api/v1/school-years/"))["results"][0]["code"]
+    # The demo's Lycée Carnot has its letters of this year and the next: a later one.
+    year = school_year("2029-2030").code
     catalogue = _ok(principal.get("/api/v1/catalog/"))["results"]
     first_item = catalogue[0]["items"][0]["id"]
 
@@ -367,15 +368,19 @@ def test_list_endpoints_cost_the_same_for_1_and_50_items(url, django_assert_max_
     dan = APIClient()
     dan.force_authenticate(schools[0].dan)
 
-    def add_letter(school: Any) -> None:
-        letter = make_letter(school)
+    # One letter a school and year: ten years of five schools.
+    years = [school_year(f"{2026 + index}-{2027 + index}") for index in range(10)]
+
+    def add_letter(index: int) -> None:
+        school = schools[index % 5]
+        letter = make_letter(school, year=years[index // 5])
         add_comment(letter_id=letter.pk, user=school.principal, body="Bonjour")
 
-    add_letter(schools[0])
+    add_letter(0)
     one, body = _queries(dan, url)
     assert body["count"] >= 1
-    for index in range(49):
-        add_letter(schools[index % 5])
+    for index in range(1, 50):
+        add_letter(index)
     with django_assert_max_num_queries(one):
         body = _ok(dan.get(url))
     assert body["count"] >= 5
@@ -573,7 +578,7 @@ def test_a_transition_answers_the_letter_as_a_read_after_it_shows_it():
     again: it must be what any read after it shows, for the person who fired it."""
     call_command("load_demo")
     principal, referent = _client_for("principal"), _client_for("referent1")
-    year = _ok(principal.get("/api/v1/school-years/"))["results"][0]["code"]
+    year = school_year("2029-2030").code  # the demo holds this year's and the next
     letter_id = _ok(
         principal.post("/api/v1/letters/", {**_READY_DRAFT, "school_year": year}, format="json"),
         201,
@@ -607,3 +612,21 @@ def test_a_letter_costs_a_fixed_number_of_queries_and_a_page_the_same():
     page_count, page = _queries(client, "/api/v1/letters/")
     assert len(page["results"]) == MissionLetter.objects.count() > 1
     assert page_count == 8 + 1
+
+
+def test_a_second_letter_for_an_establishment_and_year_is_409_letter_exists():
+    """One letter an establishment and school year (DESIGN §7): the API names the one
+    that exists; once it is withdrawn, a new one may begin."""
+    school = make_school("Unique")
+    first = make_letter(school)
+    client = APIClient()
+    client.force_authenticate(school.principal)
+    wanted = {"establishment": school.establishment.uai, "school_year": school.year.code}
+    refused = client.post("/api/v1/letters/", wanted, format="json")
+    assert refused.status_code == 409
+    body = refused.json()
+    assert (body["code"], body["letter"]) == ("letter_exists", first.pk)
+    assert school.establishment.name in body["detail"]
+    assert MissionLetter.objects.filter(establishment=school.establishment).count() == 1
+    _fire(client, first.pk, "withdraw", reason="Recommencer")
+    assert client.post("/api/v1/letters/", wanted, format="json").status_code == 201

@@ -26,7 +26,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from governance.models import Academy, User
-from tests.factories import School, advance, make_letter, make_school, shown
+from tests.factories import School, advance, make_letter, make_school, school_year, shown
 from workflow.models import AuditEvent, Comment, MissionLetter
 
 if TYPE_CHECKING:  # the test client's response, as the stubs name it
@@ -152,9 +152,7 @@ def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
                     make_letter(school), school, "concertation"
                 ).pk
                 # Small amounts, so that both letters stay within the envelope.
-                letters[scope, "draft"] = make_letter(
-                    school, imp1="625.00", hours2=None, imp2="625.00"
-                ).pk
+                letters[scope, "draft"] = make_letter(school, year=school.next_year).pk
             yield World(a, b, foreign, letters)
         finally:
             transaction.set_rollback(True)
@@ -202,7 +200,7 @@ def _request(world: World, endpoint: str, scope: str, client: APIClient) -> Resp
         "POST letters": (
             "post",
             "/api/v1/letters/",
-            {"establishment": uai, "school_year": "2026-2027"},
+            {"establishment": uai, "school_year": school_year("2029-2030").code},
         ),
         "GET letters": ("get", f"/api/v1/letters/{filtered}", None),
         "GET meetings": ("get", f"/api/v1/meetings/{filtered}", None),

@@ -45,7 +45,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from config.wsgi import application  # noqa: F401  (sets Django up)
-from tests.factories import School, advance, make_letter, make_school
+from tests.factories import School, advance, make_letter, make_school, school_year
 
 pytestmark = pytest.mark.django_db
 
@@ -102,9 +102,10 @@ def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
         try:
             school, other = make_school("st-A"), make_school("st-B")
             letter_ids = []
-            for state in STATES:
-                # Small amounts, so that the six letters stay within the envelope.
-                letter = make_letter(school, imp1="312.50", hours2=None, imp2="312.50")
+            for index, state in enumerate(STATES):
+                # One letter a school year: the six are in six years.
+                year = school_year(f"{2026 + index}-{2027 + index}")
+                letter = make_letter(school, year=year)
                 letter_ids.append(advance(letter, school, state).pk)
             tokens = {
                 role: Token.objects.create(user=getattr(school, role)).key

@@ -664,10 +664,10 @@ def test_no_comment_once_the_letter_is_over(world: World, state: str):
 
 
 def _two_letters_before_the_cp(world: World, second_state: str) -> tuple[School, list[int]]:
-    """The pedagogical-council letter and a second one of the same establishment
-    (937,50 €, so that the envelope holds), carried to ``second_state``."""
+    """The pedagogical-council letter and a second one of the same establishment, for
+    the next school year (one letter a year), carried to ``second_state``."""
     school, first = world.at("pedagogical_council")
-    second = make_letter(school, imp1="625.00", hours2=None, imp2="312.50")
+    second = make_letter(school, year=school.next_year)
     advance(second, school, second_state)
     return school, [first.pk, second.pk]
 
@@ -863,17 +863,16 @@ def test_deputy_by_delegation_renews(world: World):
 
 
 def test_withdrawn_letters_leave_the_envelope(world: World):
+    """A withdrawn letter's 2 500 € no longer count: the letter begun after it may take
+    the whole 3 750 €."""
     school, first = world.at("draft")
-    second = make_letter(school)
-    amounts = envelope_amounts(school.establishment, school.year)
-    assert sorted(amounts) == [Decimal("1250.00")] * 4
-    with pytest.raises(ConditionsUnmet):
-        _fire(first, "open_concertation", school.principal)
-
-    _fire(second, "withdraw", school.principal, {"reason": "Doublon"})
-
     assert sum(envelope_amounts(school.establishment, school.year)) == Decimal("2500.00")
-    assert _fire(first, "open_concertation", school.principal).state == "concertation"
+    _fire(first, "withdraw", school.principal, {"reason": "À reprendre"})
+    assert envelope_amounts(school.establishment, school.year) == []
+
+    second = make_letter(school, imp1="2500.00")
+    assert sum(envelope_amounts(school.establishment, school.year)) == Decimal("3750.00")
+    assert _fire(second, "open_concertation", school.principal).state == "concertation"
 
 
 def test_envelope_counts_one_establishment_and_year(world: World):

@@ -171,15 +171,24 @@ def test_the_envelope_is_checked_live_before_saving(client):
     assert str(letter.referents.get(user=r2).decharge_hours) == "1.00"
 
 
-def test_the_envelope_counts_the_years_other_letters(client):
+def test_the_envelope_leaves_out_the_years_withdrawn_letter(client):
+    """The year's envelope is this letter as edited: a letter of the same year that was
+    withdrawn (3 125 €) gives nothing."""
     school = make_school("Others")
-    make_letter(school, imp1="2500.00", hours2=None, imp2="625.00")
+    withdrawn = make_letter(school, imp1="2500.00", hours2=None, imp2="625.00")
+    fire_transition(
+        letter_id=withdrawn.pk,
+        name="withdraw",
+        user=school.principal,
+        payload={"reason": "Recommencer"},
+    )
     draft = _draft(school)
     fields = form_fields(_editor(client, school.principal, draft), "editeur")
     fields[f"referent-{school.teacher.pk}"] = ["1"]
     fields[f"referent-{school.teacher.pk}-imp"] = ["1250"]
     text = client.post(f"/lettres/{draft.pk}/modifier/enveloppe/", fields).content.decode()
-    assert "4\u202f375,00" in text  # 3 125 € already given by the other letter
+    assert "1\u202f250,00" in text
+    assert "4\u202f375,00" not in text
 
 
 def test_only_the_head_edits_and_only_while_the_letter_is_editable(client):

@@ -99,13 +99,16 @@ def test_actions_fired_from_the_page_go_through_the_services(client):
 
 def test_the_letters_list_filters_by_state_and_year(client):
     school = make_school("List")
-    draft = make_letter(school)
-    in_force = advance(make_letter(school, imp1="625.00", hours2="0.50"), school, "in_force")
+    draft = make_letter(school, year=school.next_year)
+    in_force = advance(make_letter(school), school, "in_force")
     client.force_login(school.dan)
     page = client.get("/lettres/?etat=in_force").content.decode()
     assert f"/lettres/{in_force.pk}/" in page
     assert f"/lettres/{draft.pk}/" not in page
-    page = client.get("/lettres/?annee=2027-2028").content.decode()
+    page = client.get(f"/lettres/?annee={school.next_year.code}").content.decode()
+    assert f"/lettres/{draft.pk}/" in page
+    assert f"/lettres/{in_force.pk}/" not in page
+    page = client.get("/lettres/?annee=2031-2032").content.decode()
     assert "Aucune lettre." in page
 
 
@@ -221,12 +224,8 @@ def test_the_referents_fill_the_report_in_from_its_page(client):
 
 def test_a_meeting_records_the_opinions_of_its_agenda_in_one_go(client):
     school = make_school("Agenda")
-    first = advance(
-        make_letter(school, imp1="625.00", hours2="0.50"), school, "pedagogical_council"
-    )
-    second = advance(
-        make_letter(school, imp1="625.00", hours2="0.50"), school, "pedagogical_council"
-    )
+    first = advance(make_letter(school), school, "pedagogical_council")
+    second = advance(make_letter(school, year=school.next_year), school, "pedagogical_council")
     url = f"/seances/{school.cp_meeting.pk}/avis/"
     client.force_login(school.cp_secretary)
     page = client.get(url).content.decode()

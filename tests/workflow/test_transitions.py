@@ -412,7 +412,7 @@ def test_people_of_another_establishment(world: World, name: str, state: str, ro
 
 def test_a_referent_sees_only_the_letters_naming_them(world: World):
     school, _letter = world.at("concertation")
-    other = make_letter(school, imp1="312.50", hours2=None, imp2="312.50")
+    other = make_letter(school, year=school.next_year)
     update_letter(
         letter_id=other.pk,
         user=school.principal,
@@ -519,20 +519,21 @@ def test_open_concertation_with_a_shorter_period_inside_the_year(world: World):
 
 
 def test_open_concertation_refused_above_the_envelope_of_the_establishment(world: World):
-    # Two letters of the same establishment and year: 2 500 € + 2 500 € > 3 750 €.
-    school, first = world.at("draft")
-    second = make_letter(school)
-    for letter in (first, second):
-        with pytest.raises(ConditionsUnmet) as excinfo:
-            _fire(letter, "open_concertation", school.principal)
-        assert codes(excinfo) == {"above_envelope_maximum"}
+    # An IMP of 2 500 € and 1,5 h of décharge (1 875 €): 4 375 € > 3 750 €.
+    school, letter = world.at("draft")
+    changes = letter_content(school, imp1="2500.00", hours2="1.50")
+    update_letter(letter_id=letter.pk, user=school.principal, changes=changes)
+    with pytest.raises(ConditionsUnmet) as excinfo:
+        _fire(letter, "open_concertation", school.principal)
+    assert codes(excinfo) == {"above_envelope_maximum"}
 
 
 def test_open_concertation_accepts_exactly_the_envelope_maximum(world: World):
-    # 2 500 € + 1 250 € = 3 750 €: at the maximum, not above it.
-    school, first = world.at("draft")
-    make_letter(school, imp1="625.00", hours2=None, imp2="625.00")
-    assert _fire(first, "open_concertation", school.principal).state == "concertation"
+    # An IMP of 2 500 € and 1 h of décharge (1 250 €) = 3 750 €: at the maximum.
+    school, letter = world.at("draft")
+    changes = letter_content(school, imp1="2500.00", hours2="1.00")
+    update_letter(letter_id=letter.pk, user=school.principal, changes=changes)
+    assert _fire(letter, "open_concertation", school.principal).state == "concertation"
 
 
 def test_a_letter_of_another_year_or_establishment_does_not_count(world: World):
@@ -986,8 +987,8 @@ def test_scheduler_opens_the_report_once_the_window_opens(world: World):
 
 
 def test_report_window_opens_at_the_end_of_a_shorter_period(world: World):
-    school = world.schools["draft"]
-    letter = make_letter(school, imp1="625.00", hours2=None, imp2="312.50")
+    school = make_school("Semestre")
+    letter = make_letter(school)
     update_letter(
         letter_id=letter.pk,
         user=school.principal,
