@@ -12,9 +12,10 @@ Two snapshots:
 The content snapshot is built from the letter's live rows only when a version is
 written (``workflow.versions.write_version``) and by the guards of a draft; everything
 that shows or checks a letter reads its stored version instead. The rows are read as
-plain rows (``LetterContent``, ``letter_contents``), three queries for any number of
-letters. The one builder, ``content_snapshot``, works on those rows, whoever read them:
-the versions, the guards, and ``bench_data`` (which makes them without the database).
+plain rows through the ORM (``LetterContent``, ``letter_contents``), three queries for
+any number of letters. The one builder, ``content_snapshot``, works on those rows,
+whoever read them: the versions, the guards, and ``bench_data`` (which makes them
+without the database).
 
 Canonical JSON: sorted keys, no spaces, UTF-8, decimals as strings with two places.
 """
@@ -28,10 +29,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, models
-
-from governance.models import CatalogHeading, CatalogItem, User
-from governance.sql import placeholders, sql_names
 from workflow.models import (
     LetterIndicator,
     LetterMission,
@@ -110,56 +107,53 @@ def letter_contents(letter_ids: Collection[int]) -> dict[int, LetterContent]:
     """The content of every letter of ``letter_ids`` (a letter without référents,
     missions or indicators gets an empty one), in three queries whatever their number:
     the référents with their person, the missions with their catalogue item, heading
-    and carriers, and the indicators.
-
-    Written in SQL (``governance.sql``): built by the ORM, the three queries took about
-    three milliseconds to compile, against half a millisecond to run (bench/RESULTS.md,
-    stop 11); they now run when a version is written and for a draft's guards."""
+    and carriers, and the indicators, each in its letter's order."""
     ids = sorted(set(letter_ids))
     if not ids:
         return {}
-    with connection.cursor() as cursor:
-        cursor.execute(*_referents_sql(ids))
-        referent_rows = cursor.fetchall()
-        cursor.execute(*_missions_sql(ids))
-        mission_rows = cursor.fetchall()
-        cursor.execute(*_indicators_sql(ids))
-        indicator_rows = cursor.fetchall()
-    # PostgreSQL gives Decimals and booleans; SQLite's values become them as the ORM's.
-    as_imp = LetterReferent._meta.get_field("imp_amount").to_python
-    as_hours = LetterReferent._meta.get_field("decharge_hours").to_python
     referents: dict[int, list[ReferentRow]] = {i: [] for i in ids}
-    for (
-        letter_id,
-        pk,
-        username,
-        first,
-        last,
-        discipline,
-        mode,
-        imp,
-        hours,
-        share,
-        agreed,
-    ) in referent_rows:
+    for letter_id, pk, username, first, last, discipline, mode, imp, hours, share, agreed in (
+        LetterReferent.objects.filter(letter_id__in=ids)
+        .order_by("letter_id", "order", "id")
+        .values_list(
+            "letter_id",
+            "id",
+            "user__username",
+            "user__first_name",
+            "user__last_name",
+            "user__discipline",
+            "mode",
+            "imp_amount",
+            "decharge_hours",
+            "share",
+            "agreed_version",
+        )
+    ):
         referents[letter_id].append(
             ReferentRow(
-                pk,
-                username,
-                full_name(first, last),
-                discipline,
-                mode,
-                as_imp(imp),
-                as_hours(hours),
-                share,
-                agreed,
+                pk, username, full_name(first, last), discipline, mode, imp, hours, share, agreed
             )
         )
     # One row per mission and référent carrying it (a mission nobody carries comes once,
     # with None): the carriers come with the missions, in the same query.
     found: dict[int, tuple[Any, ...]] = {}  # mission id → its row, in the letters' order
     carriers: dict[int, list[str]] = {}
-    for row in mission_rows:
+    for row in (
+        LetterMission.objects.filter(letter_id__in=ids)
+        .order_by("letter_id", "order", "id")
+        .values_list(
+            "letter_id",
+            "id",
+            "catalog_item_id",
+            "catalog_item__code",
+            "catalog_item__heading__title",
+            "catalog_item__outside_scope",
+            "catalog_item__scope_note",
+            "text",
+            "priority",
+            "referents__user__username",
+        )
+    ):
         mission_id, carrier = row[1], row[-1]
         found.setdefault(mission_id, row[:-1])
         if carrier is not None:
@@ -180,82 +174,15 @@ def letter_contents(letter_ids: Collection[int]) -> dict[int, LetterContent]:
             )
         )
     indicators: dict[int, list[IndicatorRow]] = {i: [] for i in ids}
-    for letter_id, pk, text, target in indicator_rows:
+    for letter_id, pk, text, target in (
+        LetterIndicator.objects.filter(letter_id__in=ids)
+        .order_by("letter_id", "order", "id")
+        .values_list("letter_id", "id", "text", "target")
+    ):
         indicators[letter_id].append(IndicatorRow(pk, text, target))
     return {
         i: LetterContent(tuple(referents[i]), tuple(missions[i]), tuple(indicators[i])) for i in ids
     }
-
-
-def _referents_sql(ids: list[int]) -> tuple[str, list[int]]:
-    """The letters' référents with their person, in each letter's order."""
-    referents, r_id, letter, user, mode, imp, hours, share, agreed, order = sql_names(
-        LetterReferent,
-        "id",
-        "letter",
-        "user",
-        "mode",
-        "imp_amount",
-        "decharge_hours",
-        "share",
-        "agreed_version",
-        "order",
-    )
-    users, u_id, username, first, last, discipline = sql_names(
-        User, "id", "username", "first_name", "last_name", "discipline"
-    )
-    return (
-        f"SELECT r.{letter}, r.{r_id}, u.{username}, u.{first}, u.{last}, u.{discipline}, "
-        f"r.{mode}, r.{imp}, r.{hours}, r.{share}, r.{agreed} "
-        f"FROM {referents} r INNER JOIN {users} u ON u.{u_id} = r.{user} "
-        f"WHERE r.{letter} IN ({placeholders(ids)}) "
-        f"ORDER BY r.{letter}, r.{order}, r.{r_id}",
-        ids,
-    )
-
-
-def _missions_sql(ids: list[int]) -> tuple[str, list[int]]:
-    """The letters' missions, each with its catalogue item and heading (if any) and one
-    row per référent carrying it (the username last, NULL if nobody carries it)."""
-    missions, m_id, letter, item, text, priority, order = sql_names(
-        LetterMission, "id", "letter", "catalog_item", "text", "priority", "order"
-    )
-    items, i_id, code, heading, outside, note = sql_names(
-        CatalogItem, "id", "code", "heading", "outside_scope", "scope_note"
-    )
-    headings, h_id, title = sql_names(CatalogHeading, "id", "title")
-    carried = LetterMission._meta.get_field("referents")
-    assert isinstance(carried, models.ManyToManyField)
-    carriers, by_mission, by_referent = sql_names(
-        LetterMission.referents.through, carried.m2m_field_name(), carried.m2m_reverse_field_name()
-    )
-    referents, r_id, r_user = sql_names(LetterReferent, "id", "user")
-    users, u_id, username = sql_names(User, "id", "username")
-    return (
-        f"SELECT m.{letter}, m.{m_id}, m.{item}, i.{code}, h.{title}, i.{outside}, i.{note}, "
-        f"m.{text}, m.{priority}, u.{username} "
-        f"FROM {missions} m "
-        f"LEFT OUTER JOIN {items} i ON i.{i_id} = m.{item} "
-        f"LEFT OUTER JOIN {headings} h ON h.{h_id} = i.{heading} "
-        f"LEFT OUTER JOIN {carriers} c ON c.{by_mission} = m.{m_id} "
-        f"LEFT OUTER JOIN {referents} r ON r.{r_id} = c.{by_referent} "
-        f"LEFT OUTER JOIN {users} u ON u.{u_id} = r.{r_user} "
-        f"WHERE m.{letter} IN ({placeholders(ids)}) "
-        f"ORDER BY m.{letter}, m.{order}, m.{m_id}",
-        ids,
-    )
-
-
-def _indicators_sql(ids: list[int]) -> tuple[str, list[int]]:
-    """The letters' indicators, in each letter's order."""
-    indicators, i_id, letter, text, target, order = sql_names(
-        LetterIndicator, "id", "letter", "text", "target", "order"
-    )
-    return (
-        f"SELECT {letter}, {i_id}, {text}, {target} FROM {indicators} "
-        f"WHERE {letter} IN ({placeholders(ids)}) ORDER BY {letter}, {order}, {i_id}",
-        ids,
-    )
 
 
 # The content snapshot ----------------------------------------------------------------------
