@@ -30,6 +30,16 @@ from governance.models import (
 )
 
 
+def choice_label(choices: Any, value: str | None) -> str:
+    """The label of ``value`` among the ``choices`` (a ``TextChoices``), in the reader's
+    language; the value itself when it is not one of them (a stored snapshot may keep a
+    value retired since)."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value or ""
+
+
 class LetterState(models.TextChoices):
     DRAFT = "draft", _("Brouillon")
     CONCERTATION = "concertation", _("Concertation avec le(s) référent(s)")

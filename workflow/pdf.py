@@ -29,6 +29,7 @@ from workflow.models import (
     OutcomeStatus,
     PeriodKind,
     SignatureQuality,
+    choice_label,
 )
 
 PANGO_HINT = (
@@ -43,13 +44,6 @@ HARFBUZZ_SUBSET_HINT = (
 
 class PdfUnavailable(RuntimeError):
     """The system libraries WeasyPrint needs are missing."""
-
-
-def _label(choices: Any, value: str | None) -> str:
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value or ""
 
 
 def _date(value: str | None) -> str:
@@ -94,29 +88,29 @@ def letter_context(
     return {
         "snapshot": snapshot,
         "content": content,
-        "state_label": _label(LetterState, snapshot["state"]),
-        "period_label": _label(PeriodKind, content["period"]["kind"]),
+        "state_label": choice_label(LetterState, snapshot["state"]),
+        "period_label": choice_label(PeriodKind, content["period"]["kind"]),
         "period_start": _date(content["period"]["start"]),
         "period_end": _date(content["period"]["end"]),
         "referents": referents,
         "shared": len(referents) > 1,
         "headings": headings,
-        "means": [_label(Means, m) for m in content["means"]],
-        "follow_up": _label(FollowUp, content["follow_up"]),
+        "means": [choice_label(Means, m) for m in content["means"]],
+        "follow_up": choice_label(FollowUp, content["follow_up"]),
         "opinions": [
             {
                 **o,
                 "council_label": "Conseil pédagogique"
                 if o["council"] == "pedagogical"
                 else "Conseil d'administration",
-                "opinion_label": _label(OpinionValue, o["opinion"]),
+                "opinion_label": choice_label(OpinionValue, o["opinion"]),
             }
             for o in snapshot["opinions"]
         ],
         "signatures": [
             {
                 **s,
-                "quality_label": _label(SignatureQuality, s["quality"]),
+                "quality_label": choice_label(SignatureQuality, s["quality"]),
                 "signed_at_label": _moment(s["signed_at"]),
             }
             for s in snapshot["signatures"]

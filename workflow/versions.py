@@ -32,6 +32,7 @@ from workflow.models import (
     Means,
     MissionLetter,
     PeriodKind,
+    choice_label,
 )
 from workflow.snapshot import canonical_json, content_snapshot, sha256_hex
 
@@ -128,13 +129,6 @@ class Change:
         return asdict(self)
 
 
-def _choice(choices: Any, value: str | None) -> str:
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value or "—"
-
-
 def _referent(entry: dict[str, Any]) -> str:
     recognition = recognition_label(entry["imp_amount"], entry["decharge_hours"])
     return f"{entry['name'] or entry['username']} — {recognition}"
@@ -145,7 +139,7 @@ def _period(period: dict[str, Any]) -> str:
         return dt.date.fromisoformat(value).strftime("%d/%m/%Y") if value else "…"
 
     return _("%(kind)s, du %(start)s au %(end)s") % {
-        "kind": _choice(PeriodKind, period.get("kind")),
+        "kind": choice_label(PeriodKind, period.get("kind")),
         "start": day(period.get("start")),
         "end": day(period.get("end")),
     }
@@ -156,7 +150,7 @@ def _mission_key(entry: dict[str, Any]) -> str:
 
 
 def _mission(entry: dict[str, Any], names: dict[str, str]) -> str:
-    text = f"{entry['text']} ({_choice(MissionPriority, entry.get('priority'))})"
+    text = f"{entry['text']} ({choice_label(MissionPriority, entry.get('priority'))})"
     carried = ", ".join(names.get(u, u) for u in entry.get("referents", []))
     if not carried:
         return text
@@ -230,11 +224,11 @@ def version_changes(before: dict[str, Any], after: dict[str, Any]) -> list[Chang
         )
     old_means, new_means = set(before["means"]), set(after["means"])
     changes += [
-        Change("means", "removed", _choice(Means, m), _choice(Means, m), None)
+        Change("means", "removed", choice_label(Means, m), choice_label(Means, m), None)
         for m in sorted(old_means - new_means)
     ]
     changes += [
-        Change("means", "added", _choice(Means, m), None, _choice(Means, m))
+        Change("means", "added", choice_label(Means, m), None, choice_label(Means, m))
         for m in sorted(new_means - old_means)
     ]
     if before["means_other"] != after["means_other"]:
@@ -253,8 +247,8 @@ def version_changes(before: dict[str, Any], after: dict[str, Any]) -> list[Chang
                 "follow_up",
                 "changed",
                 _("Modalité de suivi"),
-                _choice(FollowUp, before["follow_up"]),
-                _choice(FollowUp, after["follow_up"]),
+                choice_label(FollowUp, before["follow_up"]),
+                choice_label(FollowUp, after["follow_up"]),
             )
         )
     for name, label in (

@@ -76,6 +76,7 @@ from workflow.models import (
     PeriodKind,
     RecognitionMode,
     YearEndReport,
+    choice_label,
 )
 from workflow.selectors import (
     ALREADY_DONE,
@@ -256,7 +257,7 @@ def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
             "comments": Comment.objects.filter(letter=letter).select_related("author"),
             "history": [(event, action_label(event.action)) for event in events],
             "period": {
-                "kind": _choice_label(PeriodKind, content["period"]["kind"]),
+                "kind": choice_label(PeriodKind, content["period"]["kind"]),
                 "start": _day(content["period"]["start"]),
                 "end": _day(content["period"]["end"]),
             },
@@ -272,27 +273,20 @@ def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
             "missions": [
                 {
                     "text": m["text"],
-                    "priority": _choice_label(MissionPriority, m["priority"]),
+                    "priority": choice_label(MissionPriority, m["priority"]),
                     "carried_by": [names.get(u, u) for u in m["referents"]],
                 }
                 for m in content["missions"]
             ],
             "indicators": content["indicators"],
-            "means": [_choice_label(Means, value) for value in content["means"]],
+            "means": [choice_label(Means, value) for value in content["means"]],
             "means_other": content["means_other"],
-            "follow_up": _choice_label(FollowUp, content["follow_up"]),
+            "follow_up": choice_label(FollowUp, content["follow_up"]),
             "since": earlier,
             "agreement_outdated": outdated,
             "changes": (version_changes(earlier.content, content) if earlier is not None else []),
         },
     )
-
-
-def _choice_label(choices: Any, value: str | None) -> str:
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value or ""
 
 
 def _day(value: str | None) -> dt.date | None:
