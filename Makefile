@@ -12,7 +12,7 @@ TEST_SECRET_KEY := insecure-secret-key-for-the-test-suite-only
 # Only to load the settings for a build step (compiling the catalogues): never used to sign.
 BUILD_SECRET_KEY := build-only-not-a-secret
 
-.PHONY: install messages makemessages run run-production test lint typecheck check-migrations ci-checks
+.PHONY: install messages makemessages run run-production test lint typecheck check-migrations lint-imports ci-checks
 
 $(BIN)/uv:
 	$(PYTHON_BOOTSTRAP) -m venv $(VENV)
@@ -79,4 +79,8 @@ typecheck: install
 check-migrations: install
 	SECRET_KEY=$(TEST_SECRET_KEY) $(BIN)/python manage.py makemigrations --check --dry-run
 
-ci-checks: lint typecheck check-migrations
+# The import contract of pyproject.toml: governance <- workflow <- notifications.
+lint-imports: install
+	SECRET_KEY=$(TEST_SECRET_KEY) $(BIN)/lint-imports
+
+ci-checks: lint typecheck check-migrations lint-imports
