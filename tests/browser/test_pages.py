@@ -123,3 +123,46 @@ def test_on_a_phone_the_header_folds_into_the_menu_dialog(browser_page):
     check(page, "12-menu-telephone")
     dialog.get_by_role("button", name="Se déconnecter").click()
     page.wait_for_url("**/connexion/")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_an_agreement_from_a_page_left_open_shows_what_changed(browser_page, width):
+    """Karim Benali opened the letter; meanwhile the principal changed it. His click on
+    « Donner mon accord » is refused, and he is shown what changed before agreeing to
+    the version that now stands."""
+    from governance.models import User
+    from workflow.services import update_letter
+
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 900})
+    call_command("load_demo")
+    renewal = MissionLetter.objects.get(state=LetterState.CONCERTATION)
+    letter_url = f"{page.base_url}/lettres/{renewal.pk}/"
+    sign_in(page, "referent2")
+    page.goto(letter_url)
+    assert page.get_by_text("Vous donnez votre accord sur la version 1").is_visible()
+
+    update_letter(
+        letter_id=renewal.pk,
+        user=User.objects.get(username="principal"),
+        changes={"qualification": "Certification PIX niveau 6 exigée"},
+    )
+    page.get_by_role("button", name="Donner mon accord").click()
+    page.wait_for_url(f"{letter_url}?depuis=1")
+    refusal = page.get_by_text("La lettre a changé depuis qu'elle vous a été présentée")
+    assert refusal.is_visible()
+    box = refusal.bounding_box()
+    assert box is not None
+    assert box["y"] < 900  # in view when the page opens, not scrolled past
+    assert page.get_by_role("heading", name="Ce qui a changé depuis la version 1").is_visible()
+    assert page.get_by_text("Après : Certification PIX niveau 6 exigée").is_visible()
+    assert (
+        LetterReferent.objects.get(letter=renewal, user__username="referent2").agreed_version
+        is None
+    )
+    check(page, f"06-accord-refuse-{width}")
+
+    page.get_by_role("button", name="Donner mon accord").click()
+    assert page.get_by_text("C'est fait.").is_visible()
+    agreed = LetterReferent.objects.get(letter=renewal, user__username="referent2")
+    assert agreed.agreed_version == 2
