@@ -159,6 +159,11 @@ def may_schedule_meeting(user: User, establishment: Establishment, council_kind:
     return Role.DEPUTY in roles and active_delegation(user, establishment) is not None
 
 
+def may_see_dashboard(user: User) -> bool:
+    """The académie's dashboard is the DAN's (and the administrators')."""
+    return user.is_superuser or any(assignment.role == Role.DAN for assignment in held_roles(user))
+
+
 def catalogue_headings() -> list[CatalogHeading]:
     """The mission catalogue by heading, every item (retired ones too: a letter may
     still hold one) prefetched in order."""

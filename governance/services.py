@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from governance.models import (
     RoleAssignment,
     User,
 )
+from governance.selectors import may_schedule_meeting
 
 CATALOGUE_FILE = Path(__file__).resolve().parent / "data" / "catalogue.json"
 
@@ -158,13 +159,20 @@ def revoke_delegation(delegation: Delegation) -> Delegation:
 def schedule_meeting(
     council: Council,
     *,
+    by: User | None,
     starts_at: dt.datetime,
     convocation: int = 1,
     location: str = "",
     members_in_office: int | None = None,
 ) -> Meeting:
     """Schedule a séance. Members in office default to the council's current number;
-    a second convocation is the CA reconvened after a missed quorum."""
+    a second convocation is the CA reconvened after a missed quorum. ``by``: who
+    schedules it, the principal (or a deputy under delegation) or the council's own
+    secretary (``PermissionDenied`` for anyone else); ``None`` for the demo's data."""
+    if by is not None and not may_schedule_meeting(by, council.establishment, council.kind):
+        raise PermissionDenied(
+            _("Seuls le chef d'établissement et le secrétaire du conseil fixent ses séances.")
+        )
     if convocation not in (1, 2):
         raise ValidationError({"convocation": [_("Première (1) ou seconde (2) convocation.")]})
     if timezone.is_naive(starts_at):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from governance.models import Role
-from governance.selectors import held_roles
+from governance.selectors import may_see_dashboard
 
 
 def navigation(request: HttpRequest) -> dict[str, bool]:
@@ -13,8 +12,4 @@ def navigation(request: HttpRequest) -> dict[str, bool]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"dan_dashboard": False}
-    # The roles the page itself read, if it did (À faire): one query less.
-    return {
-        "dan_dashboard": user.is_superuser
-        or any(assignment.role == Role.DAN for assignment in held_roles(user))
-    }
+    return {"dan_dashboard": may_see_dashboard(user)}

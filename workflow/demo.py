@@ -39,7 +39,10 @@ def _meetings(establishment: Establishment, ca_members: int) -> dict[str, Meetin
         if not council.meetings.exists():
             for days in (-7, 14, 56):
                 schedule_meeting(
-                    council, starts_at=at_six + dt.timedelta(days=days), location="Salle du conseil"
+                    council,
+                    by=None,
+                    starts_at=at_six + dt.timedelta(days=days),
+                    location="Salle du conseil",
                 )
         found[f"{kind}_past"] = council.meetings.filter(starts_at__lt=timezone.now()).latest(
             "starts_at"

@@ -25,10 +25,14 @@ from governance.models import (
     SchoolYear,
     User,
 )
-from governance.selectors import establishments_visible_to
+from governance.selectors import (
+    establishments_visible_to,
+    may_schedule_meeting,
+    may_see_dashboard,
+)
 from governance.sql import placeholders, sql_names
 from workflow.actors import ESTABLISHMENT_READERS
-from workflow.errors import LetterNotFound, Unmet
+from workflow.errors import LetterNotFound, NotPermitted, Unmet
 from workflow.models import LetterMission, LetterReferent, LetterState, MissionLetter
 
 # What the editor reads of a letter's live content, as related instances, in a fixed
@@ -158,6 +162,29 @@ def meetings_visible_to(user: User) -> QuerySet[Meeting]:
     return Meeting.objects.filter(
         council__establishment__in=establishments_visible_to(user)
     ).select_related("council__establishment")
+
+
+def opinion_recorders_meetings(user: User, meetings: Iterable[Meeting]) -> set[int]:
+    """The meetings among ``meetings`` whose opinions ``user`` may record: those of the
+    establishments they head (the principal, or a deputy under delegation) or whose
+    council they are secretary of (``may_schedule_meeting``), the people the opinion
+    transitions let fire. A few queries, whatever the number of meetings."""
+    mine = set(
+        RoleAssignment.objects.filter(user=user, establishment__isnull=False).values_list(
+            "establishment_id", flat=True
+        )
+    )
+    pairs = {
+        (m.council.establishment, m.council.kind)
+        for m in meetings
+        if m.council.establishment_id in mine
+    }
+    allowed = {
+        (establishment.pk, kind)
+        for establishment, kind in pairs
+        if may_schedule_meeting(user, establishment, kind)
+    }
+    return {m.pk for m in meetings if (m.council.establishment_id, m.council.kind) in allowed}
 
 
 def envelope_amounts(
@@ -318,7 +345,10 @@ class Dashboard:
 def academy_dashboard(user: User, school_year: SchoolYear | None, today: dt.date) -> Dashboard:
     """What the DAN follows for a school year: letters per state, per establishment and
     their envelope, reports overdue, letters whose period began before they came into
-    force. A fixed number of queries, whatever the number of establishments."""
+    force. A fixed number of queries, whatever the number of establishments. Only for
+    whom ``may_see_dashboard`` allows (``NotPermitted`` otherwise)."""
+    if not may_see_dashboard(user):
+        raise NotPermitted(_("Le tableau de bord est celui de la délégation académique."))
     letters = visible_letters(user)
     if school_year is not None:
         letters = letters.filter(school_year=school_year)

@@ -65,6 +65,7 @@ from workflow.models import (
     RecognitionMode,
     YearEndReport,
 )
+from workflow.selectors import opinion_recorders_meetings
 from workflow.snapshot import content_sha256
 from workflow.transitions import TRANSITIONS, Recipients, TransitionSpec
 from workflow.versions import write_version
@@ -652,16 +653,25 @@ def add_comment(
     return comment
 
 
+def report_refusal(letter: MissionLetter, actor: Actor) -> WorkflowError | None:
+    """Why ``actor`` may not write the letter's year-end report now (``None``: they
+    may): it is written by the référents, while it is due. The report page asks the
+    same to offer its form or show it read-only."""
+    if not actor.is_referent:
+        return NotPermitted(_("Le compte rendu est rédigé par les référents."))
+    if letter.state != LetterState.REPORT_DUE:
+        return NotEditable(_("Le compte rendu ne se modifie que lorsqu'il est attendu."))
+    return None
+
+
 def save_report(*, letter_id: int, user: User, data: Mapping[str, Any]) -> YearEndReport:
     """The référents fill in the year-end report while it is due. ``outcomes``:
     ``[{mission, status, comment}]``; ``results``: ``[{indicator, result}]``."""
     with transaction.atomic():
         letter = _locked_letter(letter_id)
         actor = _actor(user, letter)
-        if not actor.is_referent:
-            raise NotPermitted(_("Le compte rendu est rédigé par les référents."))
-        if letter.state != LetterState.REPORT_DUE:
-            raise NotEditable(_("Le compte rendu ne se modifie que lorsqu'il est attendu."))
+        if refusal := report_refusal(letter, actor):
+            raise refusal
         report = YearEndReport.objects.get(letter=letter)
         errors: dict[str, list[str]] = {}
         for name in ("difficulties", "training_needs", "proposals"):
@@ -703,9 +713,16 @@ def record_meeting_opinions(
     """Record a meeting's opinion on every letter of its agenda in one go: all of them
     or none. ``opinions``: ``[{letter, opinion, votes_for, …, remarks}]``; errors come
     back per letter."""
-    meeting = Meeting.objects.select_related("council").filter(pk=meeting_id).first()
+    meeting = Meeting.objects.select_related("council__establishment").filter(pk=meeting_id).first()
     if meeting is None:
         raise InvalidInput({"meeting": [_("Séance inconnue.")]})
+    if not opinion_recorders_meetings(user, [meeting]):
+        raise NotPermitted(
+            _(
+                "Les avis d'une séance sont saisis par le secrétaire du conseil ou le chef "
+                "d'établissement."
+            )
+        )
     name = (
         "record_pedagogical_opinion"
         if meeting.council.kind == "pedagogical"

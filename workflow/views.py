@@ -29,7 +29,6 @@ from governance.models import (
     Meeting,
     MissionPriority,
     Role,
-    RoleAssignment,
     SchoolYear,
     User,
 )
@@ -37,7 +36,6 @@ from governance.selectors import (
     catalogue_headings,
     heads_of,
     held_roles,
-    may_schedule_meeting,
     school_year_for,
     signed_in_user,
 )
@@ -67,7 +65,6 @@ from workflow.models import (
     AuditEvent,
     Comment,
     FollowUp,
-    LetterReferent,
     LetterState,
     Means,
     MissionLetter,
@@ -89,6 +86,7 @@ from workflow.selectors import (
     letter_warnings,
     lifecycle_step,
     meetings_visible_to,
+    opinion_recorders_meetings,
     people_with_role,
     visible_letters,
 )
@@ -98,6 +96,7 @@ from workflow.services import (
     create_letter,
     fire_transition,
     record_meeting_opinions,
+    report_refusal,
     save_report,
     update_letter,
 )
@@ -519,6 +518,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
         {
             "upcoming": [(m, titles.get(m.pk, [])) for m in upcoming],
             "past": [(m, titles.get(m.pk, [])) for m in past],
+            "records_opinions": opinion_recorders_meetings(user, upcoming + past),
         },
     )
 
@@ -550,18 +550,15 @@ def meeting_ics(request: HttpRequest, meeting_id: int) -> HttpResponse:
     )
 
 
-def _may_see_dashboard(user: User) -> bool:
-    return user.is_superuser or RoleAssignment.objects.filter(user=user, role=Role.DAN).exists()
-
-
 def _dashboard(request: HttpRequest) -> Dashboard:
     user = signed_in_user(request)
-    if not _may_see_dashboard(user):
-        raise PermissionDenied(_("Le tableau de bord est celui de la délégation académique."))
     today = timezone.localdate()
     code = request.GET.get("annee", "")
     year = SchoolYear.objects.filter(code=code).first() if code else school_year_for(today)
-    return academy_dashboard(user, year, today)
+    try:
+        return academy_dashboard(user, year, today)
+    except NotPermitted as exc:
+        raise PermissionDenied(exc.detail) from exc
 
 
 def _table(dashboard: Dashboard) -> tuple[list[str], list[list[Any]]]:
@@ -667,10 +664,7 @@ def report(request: HttpRequest, letter_id: int) -> HttpResponse:
     )
     if report is None:
         raise Http404(_("Le compte rendu n'est pas encore ouvert."))
-    editable = (
-        letter.state == LetterState.REPORT_DUE
-        and LetterReferent.objects.filter(letter=letter, user=user).exists()
-    )
+    editable = report_refusal(letter, actor_for(user, letter)) is None
     if request.method == "POST":
         if not editable:
             return HttpResponseForbidden(_("Le compte rendu n'est pas modifiable par vous."))
@@ -721,7 +715,7 @@ def meeting_opinions(request: HttpRequest, meeting_id: int) -> HttpResponse:
     meeting = meetings_visible_to(user).filter(pk=meeting_id).first()
     if meeting is None:
         raise Http404(_("Séance introuvable."))
-    if not may_schedule_meeting(user, meeting.council.establishment, meeting.council.kind):
+    if not opinion_recorders_meetings(user, [meeting]):
         raise PermissionDenied(_("Les avis sont saisis par le secrétaire du conseil."))
     board = meeting.council.kind == CouncilKind.BOARD
     waiting = list(

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from tests.browser.helpers import check, focus_is_visible, focused, tab_to
 from workflow.models import (
@@ -92,11 +93,11 @@ def test_discuss_agree_and_record_an_opinion_with_the_keyboard_alone(browser_pag
     page.keyboard.type("Je reprends le site web si la Région ouvre l'accès.")
     _reach(page, _button("Publier"))
     _submit(page)
-    assert page.get_by_role("status").filter(has_text="Message publié.").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Message publié.")).to_be_visible()
     assert Comment.objects.filter(letter=renewal, author__username="referent2").count() == 1
     _reach(page, _button("Donner mon accord"))
     _submit(page, "Space")  # a button answers Space as well as Enter
-    assert page.get_by_role("status").filter(has_text="C'est fait.").is_visible()
+    expect(page.get_by_role("status").filter(has_text="C'est fait.")).to_be_visible()
     assert LetterReferent.objects.get(letter=renewal, user__username="referent2").agreed_version
     check(page, "clavier-01-accord-referent2")
     _sign_out_with_the_keyboard(page)
@@ -125,7 +126,7 @@ def test_discuss_agree_and_record_an_opinion_with_the_keyboard_alone(browser_pag
     check(page, "clavier-02-avis-cp")
     _reach(page, _button("Saisir l'avis du conseil pédagogique"))
     _submit(page)
-    assert page.get_by_role("status").filter(has_text="C'est fait.").is_visible()
+    expect(page.get_by_role("status").filter(has_text="C'est fait.")).to_be_visible()
     opinion = Opinion.objects.get(letter=college)
     assert (opinion.opinion, opinion.remarks) == (
         "defavorable",

@@ -16,6 +16,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from governance.demo import CARNOT_UAI
 from governance.models import CatalogItem, CouncilKind, Meeting, SchoolYear, User
@@ -76,7 +77,7 @@ def _tick(page: Any, control_id: str) -> None:
     """Tick a DSFR checkbox or radio as a person does: on its label (the input itself
     is drawn under it)."""
     page.locator(f"label[for='{control_id}']").click()
-    assert page.locator(f"#{control_id}").is_checked()
+    expect(page.locator(f"#{control_id}")).to_be_checked()
 
 
 def _principal_drafts_the_letter(page: Any, school_year: SchoolYear) -> MissionLetter:
@@ -91,7 +92,7 @@ def _principal_drafts_the_letter(page: Any, school_year: SchoolYear) -> MissionL
     page.get_by_label("Année scolaire").select_option(label=school_year.code)
     page.get_by_role("button", name="Créer le brouillon").click()
     page.wait_for_url("**/modifier/")
-    assert page.get_by_text("Brouillon créé : rédigez la lettre.").is_visible()
+    expect(page.get_by_text("Brouillon créé : rédigez la lettre.")).to_be_visible()
     letter = MissionLetter.objects.get(establishment__uai=CARNOT_UAI, school_year=school_year)
     sophie, karim = (User.objects.get(username=name) for name in ("referent1", "referent2"))
 
@@ -134,20 +135,20 @@ def _principal_drafts_the_letter(page: Any, school_year: SchoolYear) -> MissionL
     # 30 h of décharge a week is more than a whole service: refused, nothing lost.
     page.get_by_role("button", name="Enregistrer la lettre").click()
     errors = page.get_by_role("alert").filter(has_text="La lettre n'a pas été enregistrée")
-    assert errors.get_by_text("Référent Karim Benali : Une décharge de 30").is_visible()
+    expect(errors.get_by_text("Référent Karim Benali : Une décharge de 30")).to_be_visible()
     assert page.get_by_role("textbox", name="Mission libre n° 1").input_value() == MISSIONS["pix"]
-    assert page.locator(f"#item-{item.pk}").is_checked()
+    expect(page.locator(f"#item-{item.pk}")).to_be_checked()
     assert not letter.referents.exists()
     check(page, "lifecycle-00b-editeur-refus")
 
     page.locator(f"#referent-{karim.pk}-hours").fill("1")
     page.keyboard.press("Tab")  # leaving the field recomputes the envelope
     live.get_by_text("Cette lettre : 2\u202f500,00").wait_for()
-    assert live.get_by_text("Dans l'enveloppe.").is_visible()
+    expect(live.get_by_text("Dans l'enveloppe.")).to_be_visible()
     check(page, "lifecycle-00c-editeur")
     page.get_by_role("button", name="Enregistrer la lettre").click()
     page.wait_for_url(f"**/lettres/{letter.pk}/")
-    assert page.get_by_text("Lettre enregistrée.").is_visible()
+    expect(page.get_by_text("Lettre enregistrée.")).to_be_visible()
     letter.refresh_from_db()
     recognition = {
         r.user.username: (r.mode, r.imp_amount, r.decharge_hours) for r in letter.referents.all()
@@ -185,7 +186,7 @@ def _state(letter: MissionLetter) -> str:
 
 def _done(page: Any) -> None:
     """The flash message every transition ends with."""
-    assert page.get_by_role("status").filter(has_text="C'est fait.").is_visible()
+    expect(page.get_by_role("status").filter(has_text="C'est fait.")).to_be_visible()
 
 
 def _stepper(page: Any, step: int, title: str) -> None:
@@ -228,7 +229,7 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     shot(page, "a-faire-principal")
     _open_from_todo(page, title, "Ouvrir la concertation")
     _stepper(page, 1, "Brouillon")
-    assert page.get_by_text(MISSIONS["pix"]).is_visible()
+    expect(page.get_by_text(MISSIONS["pix"])).to_be_visible()
     shot(page, "brouillon-principal")
     page.get_by_role("button", name="Ouvrir la concertation").click()
     _done(page)
@@ -243,20 +244,20 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     shot(page, "a-faire-referent1")
     _open_from_todo(page, title, "Donner mon accord")
     for text in [*MISSIONS.values(), *INDICATORS.values()]:
-        assert page.get_by_text(text).first.is_visible()
+        expect(page.get_by_text(text).first).to_be_visible()
     page.get_by_label("Votre message").fill(
         "La campagne PIX se tiendra en mars : je propose la cible de 90 % telle quelle."
     )
     page.get_by_role("button", name="Publier").click()
-    assert page.get_by_role("status").filter(has_text="Message publié.").is_visible()
-    assert page.get_by_text("La campagne PIX se tiendra en mars").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Message publié.")).to_be_visible()
+    expect(page.get_by_text("La campagne PIX se tiendra en mars")).to_be_visible()
     assert Comment.objects.filter(letter=letter, author__username="referent1").count() == 1
     page.get_by_role("button", name="Donner mon accord").click()
     _done(page)
     assert LetterReferent.objects.get(letter=letter, user__username="referent1").agreed_version
     # The agreement is given: the button stays, disabled, saying why.
     assert page.get_by_role("button", name="Donner mon accord").is_disabled()
-    assert page.get_by_text("Vous avez déjà donné votre accord sur la version 1.").is_visible()
+    expect(page.get_by_text("Vous avez déjà donné votre accord sur la version 1.")).to_be_visible()
     assert page.get_by_role("table", name="Référents").get_by_text("donné").count() == 1
     shot(page, "accord-referent1")
     page.get_by_role("link", name="À faire").click()
@@ -266,7 +267,7 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     sign_in(page, "referent2")
     shot(page, "a-faire-referent2")
     _open_from_todo(page, title, "Donner mon accord")
-    assert page.get_by_text("La campagne PIX se tiendra en mars").is_visible()
+    expect(page.get_by_text("La campagne PIX se tiendra en mars")).to_be_visible()
     page.get_by_role("button", name="Donner mon accord").click()
     _done(page)
     assert LetterReferent.objects.get(letter=letter, user__username="referent2").agreed_version
@@ -308,7 +309,9 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     shot(page, "avis-seance-cp")
     page.get_by_role("button", name="Enregistrer les avis").click()
     page.wait_for_url("**/seances/")
-    assert page.get_by_role("status").filter(has_text="Avis enregistré pour 1 lettre.").is_visible()
+    expect(
+        page.get_by_role("status").filter(has_text="Avis enregistré pour 1 lettre.")
+    ).to_be_visible()
     # The opinion given, the letter goes on to the CA by itself: no click of the principal.
     assert _state(letter) == LetterState.BOARD
     opinion = Opinion.objects.get(letter=letter, council=CouncilKind.PEDAGOGICAL)
@@ -377,7 +380,7 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
         if signer != "referent2":
             assert _state(letter) == LetterState.SIGNATURE
             assert page.get_by_role("button", name="Signer", exact=True).is_disabled()
-            assert page.get_by_text("Vous avez déjà signé cette version.").is_visible()
+            expect(page.get_by_text("Vous avez déjà signé cette version.")).to_be_visible()
         sign_out(page)
     assert _state(letter) == LetterState.IN_FORCE
 
@@ -402,10 +405,10 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     page.get_by_role("link", name="Le compte rendu de fin d'année").click()
     page.wait_for_url("**/compte-rendu/")
     for text in MISSIONS.values():  # one block per mission of the letter …
-        assert page.get_by_text(text).is_visible()
+        expect(page.get_by_text(text)).to_be_visible()
     for text in INDICATORS.values():  # … and one field per indicator, with its target
-        assert page.get_by_label(text).is_visible()
-    assert page.get_by_text("cible : 90 %").is_visible()
+        expect(page.get_by_label(text)).to_be_visible()
+    expect(page.get_by_text("cible : 90 %")).to_be_visible()
     statuses = page.get_by_label("Réalisation")
     assert statuses.count() == 3
     statuses.nth(0).select_option(label="Réalisée")
@@ -413,7 +416,7 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     page.get_by_label("Commentaire").nth(1).fill("82 % de certifiés : deux classes en retard.")
     shot(page, "compte-rendu-referent1")
     page.get_by_role("button", name="Enregistrer").click()
-    assert page.get_by_role("status").filter(has_text="Compte rendu enregistré.").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Compte rendu enregistré.")).to_be_visible()
     sign_out(page)
 
     sign_in(page, "referent2")
@@ -428,7 +431,7 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     page.get_by_label(INDICATORS["pix"]).fill("82 %")
     page.get_by_label("Besoins de formation").fill("Administration de l'ENT (niveau 2)")
     page.get_by_role("button", name="Enregistrer").click()
-    assert page.get_by_role("status").filter(has_text="Compte rendu enregistré.").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Compte rendu enregistré.")).to_be_visible()
     shot(page, "compte-rendu-referent2")
     page.get_by_role("link", name=title).click()  # the breadcrumb, back to the letter
     page.get_by_role("button", name="Remettre le compte rendu").click()
@@ -455,7 +458,7 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     _done(page)
     _stepper(page, 9, "Clôturée et archivée")
     assert _state(letter) == LetterState.CLOSED
-    assert page.get_by_text("Aucune action ne vous revient à cette étape.").is_visible()
+    expect(page.get_by_text("Aucune action ne vous revient à cette étape.")).to_be_visible()
     history = page.get_by_role("table", name="Étapes de la lettre")
     # create, open, 2 agreements, submit, 2 opinions, 3 signatures, open the report,
     # submit and acknowledge it: thirteen steps, each in the history.

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from tests.browser.helpers import check, sign_in, sign_out, tab_to
 from workflow.models import LetterReferent, LetterState, MissionLetter
@@ -25,19 +26,19 @@ def test_discuss_agree_and_send_a_letter_to_the_council(browser_page):
     page.goto(f"{page.base_url}/connexion/")
     check(page, "01-connexion")
     sign_in(page, "principal")
-    assert page.get_by_role("heading", name="Bonjour, Claire Martin").is_visible()
+    expect(page.get_by_role("heading", name="Bonjour, Claire Martin")).to_be_visible()
     check(page, "02-a-faire-principal")
     page.get_by_role("link", name="Lettres de mission").first.click()
     check(page, "03-liste")
 
     page.goto(letter_url)
-    assert page.get_by_text("Concertation avec le(s) référent(s)").first.is_visible()
+    expect(page.get_by_text("Concertation avec le(s) référent(s)").first).to_be_visible()
     submit = page.get_by_role("button", name="Soumettre au conseil pédagogique")
     assert submit.is_disabled()  # referent2 has not agreed yet: the reason is shown
-    assert page.get_by_text("Accord attendu sur la version 1 de : Karim Benali").is_visible()
+    expect(page.get_by_text("Accord attendu sur la version 1 de : Karim Benali")).to_be_visible()
     page.get_by_label("Votre message").fill("Pouvez-vous relire la mission PIX ?")
     page.get_by_role("button", name="Publier").click()
-    assert page.get_by_text("Pouvez-vous relire la mission PIX ?").is_visible()
+    expect(page.get_by_text("Pouvez-vous relire la mission PIX ?")).to_be_visible()
     check(page, "04-lettre-principal")
     sign_out(page)
 
@@ -47,7 +48,7 @@ def test_discuss_agree_and_send_a_letter_to_the_council(browser_page):
     waiting.get_by_role("link").click()
     page.wait_for_url(letter_url)
     page.get_by_role("button", name="Donner mon accord").click()
-    assert page.get_by_text("C'est fait.").is_visible()
+    expect(page.get_by_text("C'est fait.")).to_be_visible()
     check(page, "05-lettre-referent2")
     assert LetterReferent.objects.get(letter=renewal, user__username="referent2").agreed_version
     sign_out(page)
@@ -55,24 +56,24 @@ def test_discuss_agree_and_send_a_letter_to_the_council(browser_page):
     sign_in(page, "principal")
     page.goto(letter_url)
     page.get_by_role("button", name="Soumettre au conseil pédagogique").click()
-    assert page.get_by_text("C'est fait.").is_visible()
+    expect(page.get_by_text("C'est fait.")).to_be_visible()
     renewal.refresh_from_db()
     assert renewal.state == LetterState.PEDAGOGICAL_COUNCIL
-    assert page.get_by_text("Avis du conseil pédagogique").first.is_visible()
+    expect(page.get_by_text("Avis du conseil pédagogique").first).to_be_visible()
     check(page, "06-lettre-soumise")
 
     page.get_by_role("link", name="Séances des conseils").click()
-    assert page.get_by_role("heading", name="Séances des conseils").is_visible()
+    expect(page.get_by_role("heading", name="Séances des conseils")).to_be_visible()
     check(page, "07-seances")
     page.get_by_role("link", name="Accessibilité : non conforme").click()
-    assert page.get_by_text("non conforme").first.is_visible()
+    expect(page.get_by_text("non conforme").first).to_be_visible()
     check(page, "08-accessibilite")
     sign_out(page)
 
     sign_in(page, "dan")
     page.get_by_role("link", name="Tableau de bord").click()
-    assert page.get_by_role("heading", name="Par établissement").is_visible()
-    assert page.get_by_text("Lycée Carnot (0210015C)").is_visible()
+    expect(page.get_by_role("heading", name="Par établissement")).to_be_visible()
+    expect(page.get_by_text("Lycée Carnot (0210015C)")).to_be_visible()
     check(page, "09-tableau-de-bord")
 
 
@@ -91,13 +92,13 @@ def test_the_language_selector_with_the_keyboard_alone(browser_page):
     with page.expect_navigation(url=f"{page.base_url}/"):  # set_language, back to this page
         page.keyboard.press("Enter")
     assert page.locator("html").get_attribute("lang") == "en"
-    assert page.get_by_role("heading", name="Hello, Claire Martin").is_visible()
-    assert page.get_by_role("heading", name="To do").is_visible()
+    expect(page.get_by_role("heading", name="Hello, Claire Martin")).to_be_visible()
+    expect(page.get_by_role("heading", name="To do")).to_be_visible()
     check(page, "10-to-do-english")
     menu = page.get_by_role("navigation", name="Main menu")
     menu.get_by_role("link", name="Mission letters").click()
     page.wait_for_url(f"{page.base_url}/lettres/")
-    assert page.get_by_role("heading", name="Mission letters").is_visible()
+    expect(page.get_by_role("heading", name="Mission letters")).to_be_visible()
     check(page, "11-letters-english")
 
     # The choice stays from page to page, and the way back is the same.
@@ -105,7 +106,7 @@ def test_the_language_selector_with_the_keyboard_alone(browser_page):
     with page.expect_navigation(url=f"{page.base_url}/lettres/"):
         page.keyboard.press("Space")
     assert page.locator("html").get_attribute("lang") == "fr"
-    assert page.get_by_role("heading", name="Lettres de mission").is_visible()
+    expect(page.get_by_role("heading", name="Lettres de mission")).to_be_visible()
 
 
 def test_on_a_phone_the_header_folds_into_the_menu_dialog(browser_page):
@@ -119,7 +120,7 @@ def test_on_a_phone_the_header_folds_into_the_menu_dialog(browser_page):
     page.get_by_role("button", name="Menu").click()
     dialog = page.locator("#modal-menu")
     dialog.get_by_role("link", name="Séances des conseils").wait_for()
-    assert dialog.get_by_role("button", name="English").is_visible()
+    expect(dialog.get_by_role("button", name="English")).to_be_visible()
     check(page, "12-menu-telephone")
     dialog.get_by_role("button", name="Se déconnecter").click()
     page.wait_for_url("**/connexion/")
@@ -140,7 +141,7 @@ def test_an_agreement_from_a_page_left_open_shows_what_changed(browser_page, wid
     letter_url = f"{page.base_url}/lettres/{renewal.pk}/"
     sign_in(page, "referent2")
     page.goto(letter_url)
-    assert page.get_by_text("Vous donnez votre accord sur la version 1").is_visible()
+    expect(page.get_by_text("Vous donnez votre accord sur la version 1")).to_be_visible()
 
     update_letter(
         letter_id=renewal.pk,
@@ -150,12 +151,12 @@ def test_an_agreement_from_a_page_left_open_shows_what_changed(browser_page, wid
     page.get_by_role("button", name="Donner mon accord").click()
     page.wait_for_url(f"{letter_url}?depuis=1")
     refusal = page.get_by_text("La lettre a changé depuis qu'elle vous a été présentée")
-    assert refusal.is_visible()
+    expect(refusal).to_be_visible()
     box = refusal.bounding_box()
     assert box is not None
     assert box["y"] < 900  # in view when the page opens, not scrolled past
-    assert page.get_by_role("heading", name="Ce qui a changé depuis la version 1").is_visible()
-    assert page.get_by_text("Après : Certification PIX niveau 6 exigée").is_visible()
+    expect(page.get_by_role("heading", name="Ce qui a changé depuis la version 1")).to_be_visible()
+    expect(page.get_by_text("Après : Certification PIX niveau 6 exigée")).to_be_visible()
     assert (
         LetterReferent.objects.get(letter=renewal, user__username="referent2").agreed_version
         is None
@@ -163,6 +164,6 @@ def test_an_agreement_from_a_page_left_open_shows_what_changed(browser_page, wid
     check(page, f"06-accord-refuse-{width}")
 
     page.get_by_role("button", name="Donner mon accord").click()
-    assert page.get_by_text("C'est fait.").is_visible()
+    expect(page.get_by_text("C'est fait.")).to_be_visible()
     agreed = LetterReferent.objects.get(letter=renewal, user__username="referent2")
     assert agreed.agreed_version == 2

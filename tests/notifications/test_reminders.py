@@ -316,7 +316,7 @@ def test_no_board_reminder_before_the_board_has_met(clock):
     names = labels(school)
     # The CA's only meeting is on Thursday 18 March, through the product's own service.
     Meeting.objects.filter(pk=school.ca_meeting.pk).delete()
-    schedule_meeting(school.ca_meeting.council, starts_at=at(day(3, 18), 18))
+    schedule_meeting(school.ca_meeting.council, by=school.principal, starts_at=at(day(3, 18), 18))
     advance(make_letter(school), school, "board")  # Monday 1 March
 
     assert sweep(clock, day(3, 4), names) == set()

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.models import Council, Establishment, Meeting, SchoolYear, User
-from governance.selectors import establishments_visible_to, may_schedule_meeting, signed_in_user
+from governance.selectors import establishments_visible_to, signed_in_user
 from governance.services import schedule_meeting
 from workflow.api.representations import letter_representations
 from workflow.api.serializers import (
@@ -470,10 +470,6 @@ class MeetingViewSet(
         if establishment is None:
             raise exceptions.ValidationError({"establishment": [_("Établissement inconnu.")]})
         kind = data["council"]["kind"]
-        if not may_schedule_meeting(user, establishment, kind):
-            raise exceptions.PermissionDenied(
-                _("Seuls le chef d'établissement et le secrétaire du conseil fixent ses séances.")
-            )
         council = Council.objects.filter(establishment=establishment, kind=kind).first()
         if council is None:
             raise exceptions.ValidationError(
@@ -481,6 +477,7 @@ class MeetingViewSet(
             )
         meeting = schedule_meeting(
             council,
+            by=user,
             starts_at=data["starts_at"],
             convocation=data.get("convocation", 1),
             location=data.get("location", ""),
