@@ -8,6 +8,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from governance.models import (
@@ -314,3 +315,56 @@ def complete_report(letter: MissionLetter, referent: User) -> None:
             ],
         },
     )
+
+
+# Every state a letter can be in, along the normal path, then withdrawn.
+STATES = [
+    "draft",
+    "concertation",
+    "pedagogical_council",
+    "board",
+    "signature",
+    "in_force",
+    "report_due",
+    "report_submitted",
+    "closed",
+    "withdrawn",
+]
+
+
+def letter_in_state(school: School, state: str) -> MissionLetter:
+    """A complete letter of ``school`` carried to ``state`` along the normal path."""
+    letter = make_letter(school)
+    if state == "withdrawn":
+        fire(letter, "withdraw", school.principal, reason="Projet abandonné")
+    elif state in ("report_submitted", "closed"):
+        advance(letter, school, "report_due")
+        complete_report(letter, school.referent1)
+        fire(letter, "submit_report", school.referent1)
+        if state == "closed":
+            fire(letter, "acknowledge_report", school.principal)
+    else:
+        advance(letter, school, state)
+    letter.refresh_from_db()
+    assert letter.state == state
+    return letter
+
+
+def settle_constraints() -> None:
+    """Check the deferred constraints of what was just built, once, in the outer
+    transaction: otherwise PostgreSQL checks them all again at the end of every test
+    (each test's savepoint rollback puts them back in the queue)."""
+    connection.check_constraints()
+
+
+@dataclass
+class World:
+    """A letter in every state, each in its own establishment (``world`` fixture)."""
+
+    schools: dict[str, School]  # one establishment per state, with a delegation
+    letters: dict[str, int]
+    other: School  # another establishment of the same académie, without letters
+    foreign: School  # an establishment of another académie
+
+    def at(self, state: str) -> tuple[School, MissionLetter]:
+        return self.schools[state], MissionLetter.objects.get(pk=self.letters[state])

@@ -21,7 +21,7 @@ from django.db import connection
 
 from config.celery import app
 from tests.factories import make_letter, make_school
-from tests.notifications.conftest import free_port, wait_until
+from tests.servers import free_port, wait_until
 from workflow.models import OutboxItem, OutboxStatus
 from workflow.services import fire_transition
 

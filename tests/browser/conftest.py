@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from tests.browser.helpers import ARTIFACTS
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # Without these, Chromium keeps calling out to the network, which is closed here.
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -28,7 +28,7 @@ from config.celery import app
 from notifications.models import Email, EmailStatus
 from notifications.services import process_notifications, queue_email, send_pending_emails
 from tests.factories import make_letter, make_school, shown
-from tests.notifications.conftest import SmtpServer, wait_until
+from tests.servers import SmtpServer, wait_until
 from workflow.models import Archive, AuditEvent, OutboxItem, OutboxStatus
 from workflow.services import fire_transition
 

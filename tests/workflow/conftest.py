@@ -1,13 +1,25 @@
-"""Letters that the tests of reading them share."""
+"""What the workflow's tests share: a letter in every state (``world``), and letters
+unlike each other (``letters``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.db import transaction
+from django.test import override_settings
 
-from governance.models import CatalogItem
-from tests.factories import letter_content, make_letter, make_school
+from governance.models import Academy, CatalogItem
+from tests.factories import (
+    STATES,
+    World,
+    letter_content,
+    letter_in_state,
+    make_letter,
+    make_school,
+    settle_constraints,
+)
 from workflow.models import MissionLetter
 from workflow.services import create_letter, update_letter
 
@@ -41,3 +53,28 @@ def letters() -> list[MissionLetter]:
         user=elsewhere.principal, establishment=elsewhere.establishment, school_year=school.year
     )
     return [full, other, empty]
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
+    """A letter in every state, each in its own establishment, built once for a module
+    of tests (each test's changes are rolled back to it)."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        transaction.atomic(),
+    ):
+        try:
+            schools = {state: make_school(f"w-{state}") for state in STATES}
+            letters = {state: letter_in_state(schools[state], state).pk for state in STATES}
+            elsewhere = Academy.objects.create(code="besancon", name="Académie de Besançon")
+            built = World(
+                schools,
+                letters,
+                make_school("w-other"),
+                make_school("w-foreign", academy=elsewhere),
+            )
+            settle_constraints()
+            yield built
+        finally:
+            transaction.set_rollback(True)

@@ -8,24 +8,24 @@ transaction rolled back at the end; each test runs in a savepoint on top of it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import transaction
-from django.test import override_settings
 
 from governance.imp import decharge_amount
 from governance.models import CatalogItem, User
 from governance.services import revoke_delegation
-from tests.factories import School, advance, letter_content, make_letter, make_school, shown
-from tests.workflow.test_transitions import (
-    FAST_HASHERS,
+from tests.factories import (
     STATES,
-    letter_in_state,
-    settle_constraints,
+    School,
+    World,
+    advance,
+    letter_content,
+    make_letter,
+    make_school,
+    shown,
 )
 from workflow.errors import (
     ConditionsUnmet,
@@ -60,33 +60,6 @@ from workflow.snapshot import content_sha256, content_snapshot
 from workflow.versions import current_version
 
 pytestmark = pytest.mark.django_db
-
-
-@dataclass
-class World:
-    schools: dict[str, School]  # one establishment per state
-    letters: dict[str, int]
-    other: School  # another establishment of the same académie, without letters
-
-    def at(self, state: str) -> tuple[School, MissionLetter]:
-        return self.schools[state], MissionLetter.objects.get(pk=self.letters[state])
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
-    with (
-        django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=FAST_HASHERS),
-        transaction.atomic(),
-    ):
-        try:
-            schools = {state: make_school(f"c-{state}") for state in STATES}
-            letters = {state: letter_in_state(schools[state], state).pk for state in STATES}
-            built = World(schools, letters, make_school("c-other"))
-            settle_constraints()
-            yield built
-        finally:
-            transaction.set_rollback(True)
 
 
 def _fire(

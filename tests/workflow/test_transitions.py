@@ -11,22 +11,22 @@ before the next one.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection, transaction
-from django.test import override_settings
 from django.utils import timezone
 
-from governance.models import Academy, Meeting, User
+from governance.models import Meeting, User
 from governance.services import revoke_delegation
 from tests.factories import (
+    STATES,
     School,
+    World,
     advance,
+    complete_report,
     letter_content,
     make_letter,
     make_school,
@@ -64,20 +64,6 @@ from workflow.transitions import TRANSITIONS
 
 pytestmark = pytest.mark.django_db
 
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-STATES = [
-    "draft",
-    "concertation",
-    "pedagogical_council",
-    "board",
-    "signature",
-    "in_force",
-    "report_due",
-    "report_submitted",
-    "closed",
-    "withdrawn",
-]
 ROLES = [
     "principal",
     "deputy",
@@ -155,81 +141,6 @@ def _fire(
     return fire_transition(letter_id=letter.pk, name=name, user=user, payload=payload)
 
 
-def fill_report(letter: MissionLetter, user: User) -> None:
-    report = YearEndReport.objects.get(letter=letter)
-    save_report(
-        letter_id=letter.pk,
-        user=user,
-        data={
-            "outcomes": [
-                {"mission": o.mission_id, "status": "done"} for o in report.outcomes.all()
-            ],
-            "results": [
-                {"indicator": r.indicator_id, "result": "Atteint"} for r in report.results.all()
-            ],
-        },
-    )
-
-
-def letter_in_state(school: School, state: str) -> MissionLetter:
-    """A complete letter of ``school`` carried to ``state`` along the normal path."""
-    letter = make_letter(school)
-    if state == "withdrawn":
-        _fire(letter, "withdraw", school.principal, {"reason": "Projet abandonné"})
-    elif state in ("report_submitted", "closed"):
-        advance(letter, school, "report_due")
-        fill_report(letter, school.referent1)
-        _fire(letter, "submit_report", school.referent1)
-        if state == "closed":
-            _fire(letter, "acknowledge_report", school.principal)
-    else:
-        advance(letter, school, state)
-    letter.refresh_from_db()
-    assert letter.state == state
-    return letter
-
-
-def settle_constraints() -> None:
-    """Check the deferred constraints of what was just built, once, in the outer
-    transaction: otherwise PostgreSQL checks them all again at the end of every test
-    (each test's savepoint rollback puts them back in the queue)."""
-    connection.check_constraints()
-
-
-@dataclass
-class World:
-    schools: dict[str, School]  # one establishment per state, with a delegation
-    letters: dict[str, int]
-    other: School  # another establishment of the same académie
-    foreign: School  # an establishment of another académie
-
-    def at(self, state: str) -> tuple[School, MissionLetter]:
-        return self.schools[state], MissionLetter.objects.get(pk=self.letters[state])
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
-    with (
-        django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=FAST_HASHERS),
-        transaction.atomic(),
-    ):
-        try:
-            schools = {state: make_school(f"w-{state}") for state in STATES}
-            letters = {state: letter_in_state(schools[state], state).pk for state in STATES}
-            elsewhere = Academy.objects.create(code="besancon", name="Académie de Besançon")
-            built = World(
-                schools,
-                letters,
-                make_school("w-other"),
-                make_school("w-foreign", academy=elsewhere),
-            )
-            settle_constraints()
-            yield built
-        finally:
-            transaction.set_rollback(True)
-
-
 def person(school: School, role: str) -> User:
     return school.people()[role]
 
@@ -240,7 +151,7 @@ def prepare(name: str, school: School, letter: MissionLetter) -> None:
         for referent in (school.referent1, school.referent2):
             _fire(letter, "agree", referent, shown(letter))
     elif name == "submit_report":
-        fill_report(letter, school.referent1)
+        complete_report(letter, school.referent1)
 
 
 def valid_payload(name: str, school: School, letter: MissionLetter) -> dict[str, Any] | None:
@@ -1029,7 +940,7 @@ def test_submit_an_incomplete_report(world: World):
 
 def test_submit_and_return_the_report(world: World):
     school, letter = world.at("report_due")
-    fill_report(letter, school.referent2)
+    complete_report(letter, school.referent2)
     _fire(letter, "submit_report", school.referent2)
     report = YearEndReport.objects.get(letter=letter)
     assert (report.submitted_by_id, report.submitted_at is not None) == (school.referent2.pk, True)
