@@ -99,16 +99,16 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Persistent connections: each gunicorn worker keeps its connection for a minute instead
-# of opening one per request (PostgreSQL starts a process for each; bench/RESULTS.md
-# has the cost), and checks it before reusing it, so a restarted database costs one
+# of opening one per request (PostgreSQL starts a process for each), and checks it
+# before reusing it, so a restarted database costs one
 # failed check, not an error.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
 # Prepared statements on PostgreSQL: a statement a worker has run five times is planned
-# once and kept for its connection. Planning was a quarter of the database time of a
-# page of letters (bench/RESULTS.md). It needs the parameters bound by the server, and
-# a connection that stays the worker's: behind a pooler in transaction mode (PgBouncer
-# without max_prepared_statements), set DATABASE_PREPARED_STATEMENTS=false.
+# once and kept for its connection, rather than planned on every request. It needs the
+# parameters bound by the server, and a connection that stays the worker's: behind a
+# pooler in transaction mode (PgBouncer without max_prepared_statements), set
+# DATABASE_PREPARED_STATEMENTS=false.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
     "DATABASE_PREPARED_STATEMENTS", default=True
 ):

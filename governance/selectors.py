@@ -67,13 +67,11 @@ _HELD_ROLES = "_held_roles"
 
 def held_roles(user: User) -> list[HeldRole]:
     """The person's roles, read once for their instance: a page, the menu of its layout
-    and the rules it applies each ask, and paid a query each (bench/RESULTS.md). A
-    request reads the person anew, so the list lives no longer than the request, as
-    Django keeps a person's permissions.
+    and the rules it applies each ask. A request reads the person anew, so the list
+    lives no longer than the request, as Django keeps a person's permissions.
 
-    Read as rows, in SQL (``governance.sql``): as instances with their establishment
-    and académie, the ORM took 0.76 ms to build, compile and load them, four times what
-    PostgreSQL takes to answer; as rows, 0.21 ms (bench/RESULTS.md, stop 13)."""
+    Read as rows, in SQL (``governance.sql``): every page asks, and as instances with
+    their establishment and académie they cost several times the query itself."""
     held: list[HeldRole] | None = getattr(user, _HELD_ROLES, None)
     if held is None:
         roles, pk, role, establishment, academy, role_user = sql_names(

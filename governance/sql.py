@@ -1,8 +1,8 @@
 """SQL written by hand, for the few reads every request makes.
 
-The ORM builds and compiles a query in about half a millisecond, which is more than
-PostgreSQL takes to answer the small indexed reads that every read of letters starts
-with (bench/RESULTS.md, stops 10 and 11). Those few are written in SQL that any of the
+Building and compiling a query through the ORM costs more than PostgreSQL takes to
+answer the small indexed reads that every read of letters starts with. Those few are
+written in SQL that any of the
 project's databases runs (PostgreSQL, and SQLite for the embedded default), with the
 tables and columns named from the models, so that a renamed field cannot leave them
 behind.

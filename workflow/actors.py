@@ -97,9 +97,9 @@ SYSTEM = Actor(user=None, roles=frozenset())
 
 def _referent_rows(user: User, letter_ids: Sequence[int]) -> list[LetterReferent]:
     """The rows naming ``user`` référent of the letters ``letter_ids``, as instances (an
-    agreement saves them). Written in SQL (``governance.sql``): built by the ORM, this
-    read of one index took 0.75 ms, four times what PostgreSQL takes to answer it, and
-    « À faire » makes it on every page; raw, 0.31 ms (bench/RESULTS.md, stop 13)."""
+    agreement saves them). Written in SQL (``governance.sql``): « À faire » makes it
+    on every page, and the ORM's building of this read of one index cost several times
+    what PostgreSQL takes to answer it."""
     referents, letter, referent_user = sql_names(LetterReferent, "letter", "user")
     ids = sorted(set(letter_ids))
     return list(

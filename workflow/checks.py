@@ -26,7 +26,7 @@ def pdf_libraries(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
         ]
     if find_library("harfbuzz-subset") is None:
         # WeasyPrint then subsets the fonts with fontTools, in Python: every archive
-        # PDF takes about four times as long (bench/RESULTS.md).
+        # PDF takes about four times as long.
         return [
             Warning(
                 "Les PDF sont lents à produire : la bibliothèque HarfBuzz-Subset manque.",

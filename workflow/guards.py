@@ -21,9 +21,7 @@ def open_concertation_unmet(letter: MissionLetter) -> list[Unmet]:
     school year, every recognition valid and the envelope not exceeded.
 
     The content and the envelope are read as rows (``letter_contents``,
-    ``envelopes_for``): every draft on a principal's « À faire » is judged here, and as
-    related instances its four queries took a quarter of the page (bench/RESULTS.md,
-    stop 11)."""
+    ``envelopes_for``): every draft on a principal's « À faire » is judged here."""
     unmet: list[Unmet] = []
     content = letter_contents([letter.pk])[letter.pk]
     if not content.referents:

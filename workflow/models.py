@@ -97,8 +97,8 @@ class MissionLetter(ConcurrentTransitionMixin, models.Model):
         related_name="letters",
     )
     # The establishment's, copied: the DAN's lists filter on the académie, and through
-    # the establishment PostgreSQL walked the (state, id) index over the whole country
-    # (bench/RESULTS.md, 3 December). ``save`` fills it; a foreign key on
+    # the establishment PostgreSQL walked the (state, id) index over the whole country.
+    # ``save`` fills it; a foreign key on
     # (establishment, academy) to the establishment's (id, academy), ON UPDATE CASCADE,
     # keeps it equal to the establishment's in the database itself, even when an
     # establishment changes académie (migration 0005). Indexed in Meta.indexes.
@@ -168,11 +168,11 @@ class MissionLetter(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["establishment", "school_year", "state"]),
             # A list filtered on a state, newest first (the API's order): without the id
             # in the index, PostgreSQL walks the primary key backwards through every
-            # newer letter of the country, and closed letters are the oldest ones
-            # (bench/RESULTS.md). Also serves every filter on the state alone.
+            # newer letter of the country, and closed letters are the oldest ones.
+            # Also serves every filter on the state alone.
             models.Index(fields=["state", "id"], name="letter_state_id_idx"),
-            # The same within an académie, for the DAN's lists (bench/RESULTS.md, 3
-            # December): one state across the years (closed letters), one school year
+            # The same within an académie, for the DAN's lists: one state across the
+            # years (closed letters), one school year
             # (its page, newest first), one state in one year (its page and counts).
             models.Index(fields=["academy", "state", "id"], name="letter_academy_state_id_idx"),
             models.Index(

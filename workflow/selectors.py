@@ -58,9 +58,9 @@ def _scope_rows(user: User) -> list[tuple[str, int | None, int | None]]:
     the letters naming them référent (with the letter's id as the second value), in one
     query, since every read of letters starts here.
 
-    Written in SQL: the ORM took 0.6 ms to build and compile this union of two indexed
-    reads, which PostgreSQL answers in 0.1 ms, and every request that reads letters
-    paid it (bench/RESULTS.md, stop 10). The names come from the models."""
+    Written in SQL (``governance.sql``), with the names taken from the models: every
+    request that reads letters makes it, and the ORM took several times longer to
+    build and compile this union of two indexed reads than PostgreSQL takes to answer."""
     roles, role, establishment, academy, role_user = sql_names(
         RoleAssignment, "role", "establishment", "academy", "user"
     )
@@ -82,9 +82,9 @@ def visible_letters(user: User) -> QuerySet[MissionLetter]:
     The person's scope is read first (one small query) and the letters filtered on it
     with plain conditions: one condition OR-ed with sub-selects kept PostgreSQL from
     using the indexes, and every list, count and page of the DAN read all the letters
-    of the country (21 ms per query at 60 000 letters, 0.5 ms now). The DAN's condition
-    is on the letter's own académie: through the establishment, a page of closed
-    letters walked the (state, id) index over the whole country (bench/RESULTS.md)."""
+    of the country. The DAN's condition is on the letter's own académie: through the
+    establishment, a page of closed letters walked the (state, id) index over the
+    whole country."""
     letters = MissionLetter.objects.select_related("establishment", "school_year")
     if user.is_superuser:
         return letters
@@ -216,8 +216,8 @@ def envelopes_for(
     if not pairs:
         return result
     # Establishments × years, then the pairs in Python: one OR per pair made a query
-    # that took longer to compile than to run. Written in SQL: the ORM took 0.6 ms to
-    # build and compile this join, which runs in 0.3 (bench/RESULTS.md, stop 10).
+    # that took longer to compile than to run. Written in SQL, for the same reason: a
+    # page of letters reads it on every request.
     referents, letter, imp_amount, decharge_hours = sql_names(
         LetterReferent, "letter", "imp_amount", "decharge_hours"
     )

@@ -110,7 +110,7 @@ class LetterFilter(django_filters.FilterSet):
     ) -> QuerySet[MissionLetter]:
         """On the year's id, read by a sub-select: joined on the code, PostgreSQL read
         every letter of the académie's year to sort them, rather than the newest 50
-        from the (académie, year, id) index (bench/RESULTS.md, 3 December)."""
+        from the (académie, year, id) index."""
         year = SchoolYear.objects.filter(code=value).values("pk")[:1]
         return queryset.filter(school_year_id=Subquery(year))
 
