@@ -229,6 +229,21 @@ def opinion_payload(meeting: Meeting, opinion: str = "favorable", **extra: Any) 
     return payload
 
 
+# Every state a letter can be in, along the normal path, then withdrawn.
+STATES = [
+    "draft",
+    "concertation",
+    "pedagogical_council",
+    "board",
+    "signature",
+    "in_force",
+    "report_due",
+    "report_submitted",
+    "closed",
+    "withdrawn",
+]
+
+
 def shown(letter: MissionLetter) -> dict[str, str]:
     """What a référent agreeing or a signer signing is shown of the letter as it stands
     now: its current version's hash, the payload of ``agree`` and ``sign``."""
@@ -239,15 +254,7 @@ def shown(letter: MissionLetter) -> dict[str, str]:
 
 def advance(letter: MissionLetter, school: School, to_state: str) -> MissionLetter:
     """Carry a letter forward along the normal path until it reaches ``to_state``."""
-    order = [
-        "draft",
-        "concertation",
-        "pedagogical_council",
-        "board",
-        "signature",
-        "in_force",
-        "report_due",
-    ]
+    order = STATES[: STATES.index("report_due") + 1]
     letter.refresh_from_db()
     while letter.state != to_state:
         state = letter.state
@@ -315,21 +322,6 @@ def complete_report(letter: MissionLetter, referent: User) -> None:
             ],
         },
     )
-
-
-# Every state a letter can be in, along the normal path, then withdrawn.
-STATES = [
-    "draft",
-    "concertation",
-    "pedagogical_council",
-    "board",
-    "signature",
-    "in_force",
-    "report_due",
-    "report_submitted",
-    "closed",
-    "withdrawn",
-]
 
 
 def letter_in_state(school: School, state: str) -> MissionLetter:

@@ -31,6 +31,7 @@ from workflow.models import (
     SignatureQuality,
     choice_label,
 )
+from workflow.versions import referent_names
 
 PANGO_HINT = (
     "WeasyPrint needs Pango to make PDFs. On Debian or Ubuntu: "
@@ -68,7 +69,7 @@ def letter_context(
 ) -> dict[str, Any]:
     """What the template shows, from a full snapshot (see module docstring)."""
     content = snapshot["content"]
-    names = {r["username"]: r["name"] or r["username"] for r in content["referents"]}
+    names = referent_names(content)
     headings: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
     for mission in content["missions"]:
         headings.setdefault(mission["heading"] or "Autres missions", []).append(

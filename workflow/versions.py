@@ -27,7 +27,6 @@ from governance.imp import recognition_label
 from governance.models import MissionPriority, User
 from workflow.models import (
     FollowUp,
-    LetterState,
     LetterVersion,
     Means,
     MissionLetter,
@@ -104,9 +103,14 @@ def version_with_hash(letter: MissionLetter, digest: str) -> LetterVersion | Non
     )
 
 
-def is_frozen(letter: MissionLetter, number: int) -> bool:
-    """Whether version ``number`` of the letter can no longer change."""
-    return number < letter.version or letter.state != LetterState.DRAFT
+def referent_names(*contents: dict[str, Any]) -> dict[str, str]:
+    """Each référent of the stored ``contents``, by username, as the letter names them
+    (their username when it recorded no name)."""
+    return {
+        r["username"]: r["name"] or r["username"]
+        for content in contents
+        for r in content["referents"]
+    }
 
 
 # What changed -----------------------------------------------------------------------------
@@ -184,10 +188,7 @@ def version_changes(before: dict[str, Any], after: dict[str, Any]) -> list[Chang
     """What changed from the content ``before`` to the content ``after`` (two stored
     versions' ``content``), in the letter's order: référents and their recognition,
     missions, indicators, period, means and follow-up."""
-    names = {
-        r["username"]: r["name"] or r["username"]
-        for r in [*before["referents"], *after["referents"]]
-    }
+    names = referent_names(before, after)
     changes = _compare_keyed(
         "referents",
         before["referents"],

@@ -101,7 +101,13 @@ from workflow.services import (
     update_letter,
 )
 from workflow.transitions import action_label
-from workflow.versions import current_version, version_changes, version_of, version_with_hash
+from workflow.versions import (
+    current_version,
+    referent_names,
+    version_changes,
+    version_of,
+    version_with_hash,
+)
 
 
 def _letter_or_404(user: User, letter_id: int) -> MissionLetter:
@@ -230,7 +236,7 @@ def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
     version = current_version(letter)
     content = version.content
     agreed = dict(letter.referents.values_list("user__username", "agreed_version"))
-    names = {r["username"]: r["name"] or r["username"] for r in content["referents"]}
+    names = referent_names(content)
     outdated = _outdated_agreement(letter, actor)
     since = _named_version(request, letter) or outdated
     earlier = version_of(letter, since) if since else None

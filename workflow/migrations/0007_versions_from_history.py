@@ -13,8 +13,7 @@ Each signature gets the signer's name as the history first recorded it with that
 signature (the name as they signed), or, failing that, as it stands.
 
 On PostgreSQL the new table is analysed at the end: until autovacuum comes by, the
-planner knows nothing of its rows, and the first reads of letters chose plans three
-times slower (bench/RESULTS.md).
+planner knows nothing of its rows, and the first reads of letters chose slow plans.
 """
 
 from django.db import migrations
