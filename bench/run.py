@@ -66,8 +66,8 @@ from governance.models import Academy, Role, RoleAssignment, User  # noqa: E402
 from governance.selectors import school_year_code_for  # noqa: E402
 from notifications.models import Email, EmailStatus  # noqa: E402
 from notifications.services import plan_reminders, send_pending_emails  # noqa: E402
+from workflow.audit.pdf import render_event_pdf  # noqa: E402
 from workflow.models import AuditEvent, LetterState, MissionLetter  # noqa: E402
-from workflow.pdf import render_event_pdf  # noqa: E402
 
 
 def free_port() -> int:

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from workflow import errors as workflow_errors
-from workflow.pdf import PdfUnavailable
+from workflow.audit.pdf import PdfUnavailable
 
 # The workflow's refusals and the HTTP status each one answers (DESIGN §7).
 WORKFLOW_STATUS: dict[type[workflow_errors.WorkflowError], int] = {

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "governance",
     "workflow",
     "notifications",
+    "bench",
 ]
 
 MIDDLEWARE = [
@@ -88,7 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "workflow.context_processors.navigation",
+                "workflow.web.context_processors.navigation",
             ],
         },
     },

@@ -16,7 +16,7 @@ admin.site.site_title = _("Lettres de mission")
 admin.site.index_title = _("Administration de la plateforme")
 
 urlpatterns = [
-    path("", include("workflow.urls")),
+    path("", include("workflow.web.urls")),
     path("connexion/", auth_views.LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -5,12 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, NamedTuple
 
-from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from governance.models import (
-    Academy,
     CatalogHeading,
     CatalogItem,
     Delegation,
@@ -20,7 +18,6 @@ from governance.models import (
     SchoolYear,
     User,
 )
-from governance.sql import sql_names
 
 
 def signed_in_user(request: Any) -> User:
@@ -68,29 +65,22 @@ _HELD_ROLES = "_held_roles"
 def held_roles(user: User) -> list[HeldRole]:
     """The person's roles, read once for their instance: a page, the menu of its layout
     and the rules it applies each ask. A request reads the person anew, so the list
-    lives no longer than the request, as Django keeps a person's permissions.
-
-    Read as rows, in SQL (``governance.sql``): every page asks, and as instances with
-    their establishment and académie they cost several times the query itself."""
+    lives no longer than the request, as Django keeps a person's permissions. Read as
+    rows: every page asks, and only these few values are shown."""
     held: list[HeldRole] | None = getattr(user, _HELD_ROLES, None)
     if held is None:
-        roles, pk, role, establishment, academy, role_user = sql_names(
-            RoleAssignment, "id", "role", "establishment", "academy", "user"
+        rows = (
+            RoleAssignment.objects.filter(user=user)
+            .order_by("pk")
+            .values_list(
+                "role",
+                "establishment_id",
+                "academy_id",
+                "establishment__name",
+                "establishment__uai",
+                "academy__name",
+            )
         )
-        establishments, establishment_pk, uai, establishment_name = sql_names(
-            Establishment, "id", "uai", "name"
-        )
-        academies, academy_pk, academy_name = sql_names(Academy, "id", "name")
-        sql = (
-            f"SELECT r.{role}, r.{establishment}, r.{academy}, e.{establishment_name}, "
-            f"e.{uai}, a.{academy_name} FROM {roles} r "
-            f"LEFT OUTER JOIN {establishments} e ON e.{establishment_pk} = r.{establishment} "
-            f"LEFT OUTER JOIN {academies} a ON a.{academy_pk} = r.{academy} "
-            f"WHERE r.{role_user} = %s ORDER BY r.{pk}"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [user.pk])
-            rows = cursor.fetchall()
         held = [
             HeldRole(
                 role,

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from governance.models import User
+from workflow.audit.versions import Change
 from workflow.models import MissionLetter
-from workflow.versions import Change
 
 REFERENT = "vous êtes référent numérique désigné dans cette lettre de mission"
 PRINCIPAL = "vous dirigez l'établissement concerné par cette lettre de mission"

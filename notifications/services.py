@@ -34,7 +34,12 @@ from notifications.models import (
     ReminderPolicy,
 )
 from notifications.schedule import QuietCalendar, latest_due_occurrence
+from workflow.audit.pdf import render_event_pdf
+from workflow.audit.versions import Change, version_changes, version_of
 from workflow.errors import WorkflowError
+from workflow.lifecycle.engine import fire_transition
+from workflow.lifecycle.spec import Waiting
+from workflow.lifecycle.table import awaited_people as table_awaited_people
 from workflow.models import (
     AgendaItem,
     Archive,
@@ -47,13 +52,9 @@ from workflow.models import (
     OutboxKind,
     OutboxStatus,
     Signature,
-    SignatureQuality,
     archive_upload_to,
 )
-from workflow.pdf import render_event_pdf
-from workflow.selectors import role_holders
-from workflow.services import fire_transition
-from workflow.versions import Change, version_changes, version_of
+from workflow.selectors.visibility import role_holders
 
 logger = logging.getLogger(__name__)
 
@@ -463,29 +464,19 @@ def _council_kind(state: str) -> str:
 
 
 def awaited_people(letter: MissionLetter, facts: SweepFacts) -> list[int]:
-    """Whose action the letter waits for, in its current state (their user ids)."""
+    """Whose action the letter waits for, in its current state (their user ids), as the
+    lifecycle's table defines it."""
     referents = sorted(facts.referents.get(letter.pk, []), key=lambda r: (r.order, r.pk))
-    if letter.state == LetterState.CONCERTATION:
-        return [r.user_id for r in referents if r.agreed_version != letter.version]
-    if letter.state in (LetterState.PEDAGOGICAL_COUNCIL, LetterState.BOARD):
-        role = (
-            Role.CP_SECRETARY
-            if letter.state == LetterState.PEDAGOGICAL_COUNCIL
-            else Role.CA_SECRETARY
+    return table_awaited_people(
+        Waiting(
+            letter=letter,
+            referents=[(r.user_id, r.agreed_version) for r in referents],
+            signatures=[
+                s for s in facts.signatures.get(letter.pk, []) if s.version == letter.version
+            ],
+            holders=lambda role: facts.with_role(letter, role),
         )
-        return facts.with_role(letter, role)
-    if letter.state == LetterState.SIGNATURE:
-        signatures = [s for s in facts.signatures.get(letter.pk, []) if s.version == letter.version]
-        signed = {s.signer_id for s in signatures}
-        people = [r.user_id for r in referents if r.user_id not in signed]
-        if not any(s.quality != SignatureQuality.REFERENT for s in signatures):
-            people = facts.with_role(letter, Role.PRINCIPAL) + people
-        return people
-    if letter.state == LetterState.REPORT_DUE:
-        return [r.user_id for r in referents]
-    if letter.state == LetterState.REPORT_SUBMITTED:
-        return facts.with_role(letter, Role.PRINCIPAL)
-    return []
+    )
 
 
 def _council_meeting_day(letter: MissionLetter, facts: SweepFacts) -> dt.date | None:

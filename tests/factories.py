@@ -25,9 +25,12 @@ from governance.models import (
 )
 from governance.services import assign_role, grant_delegation, load_catalogue
 from governance.uai import uai_check_letter
+from workflow.audit.versions import current_version
+from workflow.lifecycle.engine import fire_transition
 from workflow.models import MissionLetter, YearEndReport
-from workflow.services import create_letter, fire_transition, save_report, update_letter
-from workflow.versions import current_version
+from workflow.services.content import update_letter
+from workflow.services.letters import create_letter
+from workflow.services.report import save_report
 
 _uai_numbers = itertools.count(2100100)
 

@@ -22,8 +22,8 @@ from django.db import connection
 from config.celery import app
 from tests.factories import make_letter, make_school
 from tests.servers import free_port, wait_until
+from workflow.lifecycle.engine import fire_transition
 from workflow.models import OutboxItem, OutboxStatus
-from workflow.services import fire_transition
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]

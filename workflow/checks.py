@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Warning, register
 
-from workflow.pdf import HARFBUZZ_SUBSET_HINT, PANGO_HINT
+from workflow.audit.pdf import HARFBUZZ_SUBSET_HINT, PANGO_HINT
 
 
 @register()

@@ -9,10 +9,13 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Unmet:
-    """One unmet condition of a transition: a stable code and a French explanation."""
+    """One unmet condition of a transition: a stable code and a French explanation.
+    ``done``: the condition is that the person has already done it (agreed, signed),
+    so nothing is left for them to do."""
 
     code: str
     message: str
+    done: bool = False
 
     def as_dict(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}

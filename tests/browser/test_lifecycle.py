@@ -22,6 +22,7 @@ from governance.demo import CARNOT_UAI
 from governance.models import CatalogItem, CouncilKind, Meeting, SchoolYear, User
 from notifications.services import open_due_reports
 from tests.browser.helpers import check, sign_in, sign_out
+from workflow.audit.snapshot import content_sha256
 from workflow.models import (
     AgendaItem,
     AuditEvent,
@@ -33,7 +34,6 @@ from workflow.models import (
     Signature,
     YearEndReport,
 )
-from workflow.snapshot import content_sha256
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -255,9 +255,8 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     page.get_by_role("button", name="Donner mon accord").click()
     _done(page)
     assert LetterReferent.objects.get(letter=letter, user__username="referent1").agreed_version
-    # The agreement is given: the button stays, disabled, saying why.
-    assert page.get_by_role("button", name="Donner mon accord").is_disabled()
-    expect(page.get_by_text("Vous avez déjà donné votre accord sur la version 1.")).to_be_visible()
+    # The agreement is given: the action is done, so it is no longer offered.
+    expect(page.get_by_role("button", name="Donner mon accord")).to_have_count(0)
     assert page.get_by_role("table", name="Référents").get_by_text("donné").count() == 1
     shot(page, "accord-referent1")
     page.get_by_role("link", name="À faire").click()
@@ -379,8 +378,11 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
         )
         if signer != "referent2":
             assert _state(letter) == LetterState.SIGNATURE
-            assert page.get_by_role("button", name="Signer", exact=True).is_disabled()
-            expect(page.get_by_text("Vous avez déjà signé cette version.")).to_be_visible()
+            # Signed: the action is gone, the signature is listed with its quality.
+            expect(page.get_by_role("button", name="Signer", exact=True)).to_have_count(0)
+            signatures = page.get_by_role("region", name="Signatures de la version 1")
+            expect(signatures.get_by_text("signé le")).to_have_count(number)
+            expect(signatures.get_by_text("Reste à signer")).to_be_visible()
         sign_out(page)
     assert _state(letter) == LetterState.IN_FORCE
 

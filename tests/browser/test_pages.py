@@ -132,7 +132,7 @@ def test_an_agreement_from_a_page_left_open_shows_what_changed(browser_page, wid
     « Donner mon accord » is refused, and he is shown what changed before agreeing to
     the version that now stands."""
     from governance.models import User
-    from workflow.services import update_letter
+    from workflow.services.content import update_letter
 
     page = browser_page
     page.set_viewport_size({"width": width, "height": 900})

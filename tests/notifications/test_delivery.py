@@ -29,8 +29,8 @@ from notifications.models import Email, EmailStatus
 from notifications.services import process_notifications, queue_email, send_pending_emails
 from tests.factories import make_letter, make_school, shown
 from tests.servers import SmtpServer, wait_until
+from workflow.lifecycle.engine import fire_transition
 from workflow.models import Archive, AuditEvent, OutboxItem, OutboxStatus
-from workflow.services import fire_transition
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]

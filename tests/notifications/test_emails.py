@@ -23,9 +23,10 @@ from notifications.emails import TOPICS, compose
 from notifications.models import DeliveryMode, Email, EmailStatus, NotificationPreference
 from notifications.services import process_notifications, send_digests, send_pending_emails
 from tests.factories import School, advance, complete_report, fire, make_letter, make_school, shown
+from workflow.audit.snapshot import content_sha256
 from workflow.models import MissionLetter, OutboxItem, OutboxKind, OutboxStatus
-from workflow.services import add_comment, update_letter
-from workflow.snapshot import content_sha256
+from workflow.services.comments import add_comment
+from workflow.services.content import update_letter
 
 pytestmark = pytest.mark.django_db
 

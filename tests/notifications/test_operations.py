@@ -14,7 +14,7 @@ from notifications.models import Email, EmailStatus, NotificationPreference
 from notifications.selectors import outbox_report
 from notifications.services import process_notifications, queue_email
 from tests.factories import make_letter, make_school
-from workflow.services import fire_transition
+from workflow.lifecycle.engine import fire_transition
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,9 @@ from pypdf import PdfReader
 from governance.models import CatalogItem
 from notifications.services import render_pending_archives
 from tests.factories import School, advance, complete_report, fire, make_letter, make_school
-from workflow.audit import verify_archives
+from workflow.audit.chain import verify_archives
+from workflow.audit.pdf import render_letter_pdf, render_report_pdf
+from workflow.audit.snapshot import content_sha256, full_snapshot
 from workflow.models import (
     Archive,
     AuditEvent,
@@ -35,9 +37,7 @@ from workflow.models import (
     SignatureQuality,
     YearEndReport,
 )
-from workflow.pdf import render_letter_pdf, render_report_pdf
-from workflow.services import save_report
-from workflow.snapshot import content_sha256, full_snapshot
+from workflow.services.report import save_report
 
 pytestmark = pytest.mark.django_db
 

@@ -39,9 +39,10 @@ from tests.factories import (
     make_school,
     shown,
 )
+from workflow.audit.snapshot import content_sha256
 from workflow.models import AgendaItem, LetterState
-from workflow.services import create_letter, update_letter
-from workflow.snapshot import content_sha256
+from workflow.services.content import update_letter
+from workflow.services.letters import create_letter
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,8 @@ from tests.factories import (
     settle_constraints,
 )
 from workflow.models import MissionLetter
-from workflow.services import create_letter, update_letter
+from workflow.services.content import update_letter
+from workflow.services.letters import create_letter
 
 
 @pytest.fixture

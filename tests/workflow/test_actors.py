@@ -10,8 +10,8 @@ import pytest
 
 from governance.selectors import held_roles
 from tests.factories import make_letter, make_school
-from workflow.actors import actors_for
 from workflow.models import MissionLetter
+from workflow.selectors.actors import actors_for
 
 pytestmark = pytest.mark.django_db
 

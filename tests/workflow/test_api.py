@@ -16,9 +16,12 @@ from rest_framework.test import APIClient
 from governance.models import Academy, CatalogItem, User
 from tests.factories import advance, make_letter, make_school, school_year, shown
 from workflow.api.serializers import LetterSerializer
+from workflow.audit.snapshot import content_sha256
+from workflow.lifecycle.engine import fire_transition
 from workflow.models import Comment, MissionLetter
-from workflow.services import add_comment, create_letter, fire_transition, update_letter
-from workflow.snapshot import content_sha256
+from workflow.services.comments import add_comment
+from workflow.services.content import update_letter
+from workflow.services.letters import create_letter
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from tests.factories import School, advance, make_letter, make_school
-from workflow.audit import ChainBreak, verify_chains
+from workflow.audit.chain import ChainBreak, verify_chains
 from workflow.models import AuditEvent, MissionLetter, OutboxItem
 
 pytestmark = pytest.mark.django_db

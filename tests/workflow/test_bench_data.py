@@ -10,9 +10,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count
 
+from bench.data import BENCH_PASSWORD, PATH
 from governance.models import Establishment, Role, RoleAssignment, User
-from workflow.audit import verify_chains
-from workflow.bench_data import BENCH_PASSWORD, PATH
+from workflow.audit.chain import verify_chains
+from workflow.audit.snapshot import content_sha256
+from workflow.audit.versions import current_version
 from workflow.models import (
     AuditEvent,
     LetterState,
@@ -22,8 +24,6 @@ from workflow.models import (
     Signature,
     YearEndReport,
 )
-from workflow.snapshot import content_sha256
-from workflow.versions import current_version
 
 pytestmark = pytest.mark.django_db
 

@@ -16,10 +16,10 @@ from django_fsm import ConcurrentTransition
 
 from governance.models import User
 from tests.factories import School, advance, make_letter, make_school, shown
-from workflow.audit import verify_chains
+from workflow.audit.chain import verify_chains
 from workflow.errors import TransitionNotAllowed
+from workflow.lifecycle.engine import fire_transition
 from workflow.models import AuditEvent, LetterReferent, MissionLetter, OutboxItem
-from workflow.services import fire_transition
 
 ROUNDS = 5
 

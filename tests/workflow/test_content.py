@@ -27,6 +27,8 @@ from tests.factories import (
     make_school,
     shown,
 )
+from workflow.audit.snapshot import content_sha256, content_snapshot
+from workflow.audit.versions import current_version
 from workflow.errors import (
     ConditionsUnmet,
     InvalidInput,
@@ -36,7 +38,8 @@ from workflow.errors import (
     StaleVersion,
     TransitionNotAllowed,
 )
-from workflow.guards import agreements_unmet
+from workflow.lifecycle.engine import fire_transition
+from workflow.lifecycle.guards import agreements_unmet
 from workflow.models import (
     AgendaItem,
     AuditEvent,
@@ -48,16 +51,11 @@ from workflow.models import (
     Opinion,
     OutboxItem,
 )
-from workflow.selectors import envelope_amounts, envelopes_for, letter_warnings
-from workflow.services import (
-    add_comment,
-    fire_transition,
-    record_meeting_opinions,
-    renew_letter,
-    update_letter,
-)
-from workflow.snapshot import content_sha256, content_snapshot
-from workflow.versions import current_version
+from workflow.selectors.envelope import envelope_amounts, envelopes_for, letter_warnings
+from workflow.services.comments import add_comment
+from workflow.services.content import update_letter
+from workflow.services.letters import renew_letter
+from workflow.services.meetings import record_meeting_opinions
 
 pytestmark = pytest.mark.django_db
 

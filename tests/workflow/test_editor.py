@@ -12,9 +12,11 @@ from django.utils.html import escape
 from governance.models import CatalogItem, Role, RoleAssignment
 from tests.factories import advance, make_letter, make_school, shown
 from tests.html_forms import form_fields
+from workflow.audit.snapshot import content_sha256
+from workflow.lifecycle.engine import fire_transition
 from workflow.models import LetterState, MissionLetter
-from workflow.services import create_letter, fire_transition, update_letter
-from workflow.snapshot import content_sha256
+from workflow.services.content import update_letter
+from workflow.services.letters import create_letter
 
 pytestmark = pytest.mark.django_db
 

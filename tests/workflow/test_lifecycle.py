@@ -5,8 +5,10 @@ import pytest
 from django.core.management import call_command
 
 from tests.factories import letter_content, make_school, opinion_payload, shown
-from workflow.audit import verify_chains
+from workflow.audit.chain import verify_chains
+from workflow.audit.snapshot import content_sha256
 from workflow.errors import ConditionsUnmet
+from workflow.lifecycle.engine import fire_transition
 from workflow.models import (
     AuditEvent,
     LetterState,
@@ -15,13 +17,9 @@ from workflow.models import (
     Signature,
     SignatureQuality,
 )
-from workflow.services import (
-    create_letter,
-    fire_transition,
-    save_report,
-    update_letter,
-)
-from workflow.snapshot import content_sha256
+from workflow.services.content import update_letter
+from workflow.services.letters import create_letter
+from workflow.services.report import save_report
 
 pytestmark = pytest.mark.django_db
 

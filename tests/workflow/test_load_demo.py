@@ -93,7 +93,7 @@ def test_demo_data_is_refused_where_it_is_not_allowed(settings):
 
 
 def test_the_demo_has_letters_in_several_states_with_their_history():
-    from workflow.audit import verify_chains
+    from workflow.audit.chain import verify_chains
     from workflow.models import MissionLetter
 
     call_command("load_demo")

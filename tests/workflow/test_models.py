@@ -8,8 +8,8 @@ from django.db import IntegrityError, connection, transaction
 from governance.models import Academy
 from tests.factories import advance, make_letter, make_school
 from workflow.models import LetterState, MissionLetter
-from workflow.selectors import visible_letters
-from workflow.services import renew_letter
+from workflow.selectors.visibility import visible_letters
+from workflow.services.letters import renew_letter
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 

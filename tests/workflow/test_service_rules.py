@@ -14,8 +14,9 @@ from rest_framework.test import APIClient
 from governance.services import schedule_meeting
 from tests.factories import advance, make_letter, make_school
 from workflow.errors import NotPermitted
-from workflow.selectors import academy_dashboard, opinion_recorders_meetings
-from workflow.services import record_meeting_opinions
+from workflow.selectors.dashboard import academy_dashboard
+from workflow.selectors.visibility import opinion_recorders_meetings
+from workflow.services.meetings import record_meeting_opinions
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from workflow.models import MissionLetter
-from workflow.snapshot import (
+from workflow.audit.snapshot import (
     IndicatorRow,
     LetterContent,
     MissionRow,
@@ -18,6 +17,7 @@ from workflow.snapshot import (
     content_snapshot,
     letter_contents,
 )
+from workflow.models import MissionLetter
 
 pytestmark = pytest.mark.django_db
 

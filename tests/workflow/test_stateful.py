@@ -30,7 +30,8 @@ from hypothesis.stateful import (
 
 from governance.models import User
 from tests.factories import letter_content, make_letter, make_school, opinion_payload
-from workflow.audit import verify_chains
+from workflow.audit.chain import verify_chains
+from workflow.audit.versions import current_version
 from workflow.errors import (
     InvalidInput,
     LetterNotFound,
@@ -40,6 +41,8 @@ from workflow.errors import (
     TransitionNotAllowed,
     WorkflowError,
 )
+from workflow.lifecycle.engine import fire_transition
+from workflow.lifecycle.table import TRANSITIONS
 from workflow.models import (
     AuditEvent,
     LetterReferent,
@@ -50,9 +53,8 @@ from workflow.models import (
     SignatureQuality,
     YearEndReport,
 )
-from workflow.services import fire_transition, save_report, update_letter
-from workflow.transitions import TRANSITIONS
-from workflow.versions import current_version
+from workflow.services.content import update_letter
+from workflow.services.report import save_report
 
 MAX_EXAMPLES = 12
 STEPS = 50
@@ -579,6 +581,9 @@ def test_lifecycle_state_machine() -> None:
         settings=settings(
             max_examples=MAX_EXAMPLES,
             stateful_step_count=STEPS,
+            # The same examples on every run, so that CI cannot fail on the draw alone
+            # (the counts asserted below depend on what the draw reached).
+            derandomize=True,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
         ),

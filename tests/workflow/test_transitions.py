@@ -33,6 +33,7 @@ from tests.factories import (
     opinion_payload,
     shown,
 )
+from workflow.audit.snapshot import content_sha256
 from workflow.errors import (
     ConditionsUnmet,
     InvalidInput,
@@ -42,7 +43,9 @@ from workflow.errors import (
     TransitionNotAllowed,
     UnknownTransition,
 )
-from workflow.guards import agreements_unmet
+from workflow.lifecycle.engine import available_transitions, fire_transition
+from workflow.lifecycle.guards import agreements_unmet
+from workflow.lifecycle.table import TRANSITIONS
 from workflow.models import (
     AuditEvent,
     LetterReferent,
@@ -52,15 +55,9 @@ from workflow.models import (
     SignatureQuality,
     YearEndReport,
 )
-from workflow.services import (
-    available_transitions,
-    create_letter,
-    fire_transition,
-    save_report,
-    update_letter,
-)
-from workflow.snapshot import content_sha256
-from workflow.transitions import TRANSITIONS
+from workflow.services.content import update_letter
+from workflow.services.letters import create_letter
+from workflow.services.report import save_report
 
 pytestmark = pytest.mark.django_db
 

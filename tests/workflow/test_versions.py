@@ -35,12 +35,9 @@ from governance.models import (
 from governance.services import update_person
 from tests.factories import advance, letter_content, make_letter, make_school, shown
 from tests.html_forms import form_fields
-from workflow.audit import verify_chains, verify_versions
-from workflow.errors import ConditionsUnmet
-from workflow.models import LetterReferent, LetterVersion, MissionLetter, Signature
-from workflow.pdf import render_letter_pdf
-from workflow.services import fire_transition, update_letter
-from workflow.snapshot import (
+from workflow.audit.chain import verify_chains, verify_versions
+from workflow.audit.pdf import render_letter_pdf
+from workflow.audit.snapshot import (
     IndicatorRow,
     LetterContent,
     MissionRow,
@@ -50,7 +47,11 @@ from workflow.snapshot import (
     full_snapshot,
     sha256_hex,
 )
-from workflow.versions import current_version, version_of
+from workflow.audit.versions import current_version, version_of
+from workflow.errors import ConditionsUnmet
+from workflow.lifecycle.engine import fire_transition
+from workflow.models import LetterReferent, LetterVersion, MissionLetter, Signature
+from workflow.services.content import update_letter
 
 pytestmark = pytest.mark.django_db
 

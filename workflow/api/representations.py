@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from workflow.api.serializers import LetterSerializer
+from workflow.audit.versions import current_contents
 from workflow.errors import Unmet
 from workflow.models import (
     LetterIndicator,
@@ -29,8 +30,12 @@ from workflow.models import (
     LetterState,
     MissionLetter,
 )
-from workflow.selectors import content_warnings, envelope_warnings, envelopes_for, scope_notes
-from workflow.versions import current_contents
+from workflow.selectors.envelope import (
+    content_warnings,
+    envelope_warnings,
+    envelopes_for,
+    scope_notes,
+)
 
 _MOMENT = LetterSerializer().fields["created_at"]
 

@@ -43,6 +43,11 @@ from workflow.api.serializers import (
     VersionDiffSerializer,
     VersionSerializer,
 )
+from workflow.audit.pdf import render_letter_pdf, render_report_pdf
+from workflow.audit.snapshot import full_snapshot
+from workflow.audit.versions import version_changes, version_of
+from workflow.lifecycle.engine import available_transitions, fire_transition
+from workflow.lifecycle.table import TRANSITIONS
 from workflow.models import (
     AgendaItem,
     Archive,
@@ -53,24 +58,20 @@ from workflow.models import (
     MissionLetter,
     YearEndReport,
 )
-from workflow.pdf import render_letter_pdf, render_report_pdf
-from workflow.selectors import (
-    get_visible_letter,
-    meetings_visible_to,
-    visible_letters,
-)
-from workflow.services import (
-    add_comment,
-    available_transitions,
-    create_letter,
-    fire_transition,
-    record_meeting_opinions,
-    save_report,
-    update_letter,
-)
-from workflow.snapshot import full_snapshot
-from workflow.transitions import TRANSITIONS
-from workflow.versions import version_changes, version_of
+from workflow.selectors.visibility import get_visible_letter, meetings_visible_to, visible_letters
+from workflow.services.comments import add_comment
+from workflow.services.content import update_letter
+from workflow.services.letters import create_letter
+from workflow.services.meetings import record_meeting_opinions
+from workflow.services.report import save_report
+
+
+def _object(request: Request) -> dict[str, Any]:
+    """The request's body, which must be a JSON object: the services validate its
+    fields, once for the API and the pages alike."""
+    if not isinstance(request.data, dict):
+        raise exceptions.ValidationError({"body": [_("Un objet JSON est attendu.")]})
+    return dict(request.data)
 
 
 def _letter_response(user: User, letter_id: int, code: int = status.HTTP_200_OK) -> Response:
@@ -273,15 +274,13 @@ class LetterViewSet(
         user = signed_in_user(request)
         letter = get_visible_letter(user, int(pk))
         if request.method == "POST":
-            serializer = CommentSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            data = serializer.validated_data
+            data = _object(request)
             comment = add_comment(
                 letter_id=letter.pk,
                 user=user,
-                body=data["body"],
-                mission_id=data.get("mission_id"),
-                indicator_id=data.get("indicator_id"),
+                body=data.get("body"),
+                mission_id=data.get("mission"),
+                indicator_id=data.get("indicator"),
             )
             return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
         comments = Comment.objects.filter(letter=letter).select_related("author")
@@ -399,11 +398,9 @@ class FireTransition(APIView):
     )
     def post(self, request: Request, pk: int, name: str) -> Response:
         user = signed_in_user(request)
-        serializer = TransitionPayloadSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        letter = fire_transition(
-            letter_id=pk, name=name, user=user, payload=serializer.validated_data
-        )
+        # The transition's payload form validates the body (one validation, the
+        # pages' too); the serializer above only documents it.
+        letter = fire_transition(letter_id=pk, name=name, user=user, payload=_object(request))
         # The letter as the transition left it, read under its lock with its
         # establishment and year: the person saw it to fire it, and a transition changes
         # no one's roles, so reading it again through their scope would cost two queries.

@@ -33,7 +33,7 @@ def _chosen(events, signed_hash):
 def versions_from_history(apps, schema_editor):
     # The one builder of a content snapshot, used for drafts only: it reads the rows by
     # the models' table and column names, which this migration's schema has.
-    from workflow.snapshot import canonical_json, content_snapshot, sha256_hex
+    from workflow.audit.snapshot import canonical_json, content_snapshot, sha256_hex
 
     MissionLetter = apps.get_model("workflow", "MissionLetter")
     AuditEvent = apps.get_model("workflow", "AuditEvent")

@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from governance import demo as governance_demo
-from workflow import demo as workflow_demo
 from workflow.models import MissionLetter
+from workflow.services import demo as workflow_demo
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from workflow.audit import verify_archives, verify_chains, verify_versions
+from workflow.audit.chain import verify_archives, verify_chains, verify_versions
 from workflow.models import Archive, AuditEvent
 
 

@@ -1,6 +1,7 @@
 """The conditions of the transitions (DESIGN §4), each explaining itself: a list of
 unmet conditions, each with a stable code and a French message. Empty means "go".
-These functions read only; they never change anything."""
+These functions read only; they never change anything.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from governance.imp import check_envelope, validate_recognition
+from workflow.audit.snapshot import letter_contents
 from workflow.errors import Unmet
 from workflow.models import MissionLetter, YearEndReport
-from workflow.selectors import envelopes_for
-from workflow.snapshot import letter_contents
+from workflow.selectors.envelope import envelopes_for
 
 
 def open_concertation_unmet(letter: MissionLetter) -> list[Unmet]:

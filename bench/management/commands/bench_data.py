@@ -1,8 +1,10 @@
+"""``manage.py bench_data``: the benchmark's data set (bench/README.md), built by ``bench.data``."""
+
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from workflow.bench_data import BenchDataRefused, generate
+from bench.data import BenchDataRefused, generate
 
 
 class Command(BaseCommand):

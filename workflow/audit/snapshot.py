@@ -58,9 +58,6 @@ def full_name(first_name: str, last_name: str) -> str:
     return f"{first_name} {last_name}".strip()
 
 
-# The content of letters, as plain rows ----------------------------------------------------
-
-
 @dataclass(frozen=True)
 class ReferentRow:
     id: int
@@ -183,9 +180,6 @@ def letter_contents(letter_ids: Collection[int]) -> dict[int, LetterContent]:
     return {
         i: LetterContent(tuple(referents[i]), tuple(missions[i]), tuple(indicators[i])) for i in ids
     }
-
-
-# The content snapshot ----------------------------------------------------------------------
 
 
 def referent_entry(referent: ReferentRow) -> dict[str, Any]:

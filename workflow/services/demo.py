@@ -14,9 +14,11 @@ from django.utils import timezone
 from governance.demo import DemoGovernance
 from governance.models import CatalogItem, Council, CouncilKind, Establishment, Meeting
 from governance.services import schedule_meeting
+from workflow.audit.versions import current_version
+from workflow.lifecycle.engine import fire_transition
 from workflow.models import MissionLetter
-from workflow.services import create_letter, fire_transition, renew_letter, update_letter
-from workflow.versions import current_version
+from workflow.services.content import update_letter
+from workflow.services.letters import create_letter, renew_letter
 
 
 def _meetings(establishment: Establishment, ca_members: int) -> dict[str, Meeting]:

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from governance.imp import format_euros
+from workflow.audit.versions import referent_names
 from workflow.models import (
     AuditEvent,
     FollowUp,
@@ -31,12 +32,13 @@ from workflow.models import (
     SignatureQuality,
     choice_label,
 )
-from workflow.versions import referent_names
 
 PANGO_HINT = (
     "WeasyPrint needs Pango to make PDFs. On Debian or Ubuntu: "
     "apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
 )
+
+
 HARFBUZZ_SUBSET_HINT = (
     "WeasyPrint subsets the PDFs' fonts with HarfBuzz-Subset, or else with fontTools, "
     "about four times slower. On Debian or Ubuntu: apt-get install libharfbuzz-subset0"

@@ -14,9 +14,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from workflow.actors import Actor
+from workflow.audit.snapshot import canonical_json, full_snapshot, sha256_hex
 from workflow.models import Archive, AuditEvent, LetterVersion, MissionLetter, Signature
-from workflow.snapshot import canonical_json, full_snapshot, sha256_hex
+from workflow.selectors.actors import Actor
 
 
 def _utc_iso(moment: dt.datetime) -> str:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from governance.imp import recognition_label
 from governance.models import MissionPriority, User
+from workflow.audit.snapshot import canonical_json, content_snapshot, sha256_hex
 from workflow.models import (
     FollowUp,
     LetterVersion,
@@ -33,9 +34,6 @@ from workflow.models import (
     PeriodKind,
     choice_label,
 )
-from workflow.snapshot import canonical_json, content_snapshot, sha256_hex
-
-# Writing ----------------------------------------------------------------------------------
 
 
 def write_version(letter: MissionLetter, *, by: User | None, working: bool) -> LetterVersion:
@@ -65,9 +63,6 @@ def write_version(letter: MissionLetter, *, by: User | None, working: bool) -> L
         stored.created_at, stored.created_by = timezone.now(), by
         stored.save(update_fields=["content", "content_sha256", "created_at", "created_by"])
     return stored
-
-
-# Reading ----------------------------------------------------------------------------------
 
 
 def current_version(letter: MissionLetter) -> LetterVersion:
@@ -111,9 +106,6 @@ def referent_names(*contents: dict[str, Any]) -> dict[str, str]:
         for content in contents
         for r in content["referents"]
     }
-
-
-# What changed -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

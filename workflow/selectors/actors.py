@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 
 from governance.models import Delegation, Role, RoleAssignment, User
 from governance.selectors import HeldRole, active_delegation
-from governance.sql import placeholders, sql_names
 from workflow.models import LetterReferent, MissionLetter, SignatureQuality
 
 # Staff who see every letter of their establishment.
@@ -97,18 +96,8 @@ SYSTEM = Actor(user=None, roles=frozenset())
 
 def _referent_rows(user: User, letter_ids: Sequence[int]) -> list[LetterReferent]:
     """The rows naming ``user`` référent of the letters ``letter_ids``, as instances (an
-    agreement saves them). Written in SQL (``governance.sql``): « À faire » makes it
-    on every page, and the ORM's building of this read of one index cost several times
-    what PostgreSQL takes to answer it."""
-    referents, letter, referent_user = sql_names(LetterReferent, "letter", "user")
-    ids = sorted(set(letter_ids))
-    return list(
-        LetterReferent.objects.raw(
-            f"SELECT * FROM {referents} WHERE {referent_user} = %s "
-            f"AND {letter} IN ({placeholders(ids)})",
-            [user.pk, *ids],
-        )
-    )
+    agreement saves them)."""
+    return list(LetterReferent.objects.filter(user=user, letter_id__in=set(letter_ids)))
 
 
 def actor_for(user: User, letter: MissionLetter) -> Actor:

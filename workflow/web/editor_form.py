@@ -31,6 +31,8 @@ from workflow.models import MissionLetter, RecognitionMode
 # Empty rows offered below the letter's own free-text missions and indicators; saving
 # the letter offers as many again.
 BLANK_ROWS = 2
+
+
 SIMPLE_FIELDS = (
     "period_kind",
     "period_start",

@@ -46,7 +46,19 @@ from governance.models import (
 from governance.selectors import school_year_code_for
 from governance.services import load_catalogue
 from governance.uai import uai_check_letter
-from workflow.audit import event_hash
+from workflow.audit.chain import event_hash
+from workflow.audit.snapshot import (
+    IndicatorRow,
+    LetterContent,
+    MissionRow,
+    ReferentRow,
+    agreement_entry,
+    canonical_json,
+    content_snapshot,
+    opinion_entry,
+    sha256_hex,
+    signature_entry,
+)
 from workflow.models import (
     AgendaItem,
     AuditEvent,
@@ -67,28 +79,33 @@ from workflow.models import (
     SignatureQuality,
     YearEndReport,
 )
-from workflow.snapshot import (
-    IndicatorRow,
-    LetterContent,
-    MissionRow,
-    ReferentRow,
-    agreement_entry,
-    canonical_json,
-    content_snapshot,
-    opinion_entry,
-    sha256_hex,
-    signature_entry,
-)
 
 BENCH_PASSWORD = "bench"
+
+
 ACADEMY_PREFIX = "bench-"
+
+
 UAI_BASE = 9000000  # 9xxxxxxY: a range no real UAI of metropolitan France uses
+
+
 ESTABLISHMENTS_PER_ACADEMY = 260  # 7 800 EPLE over 30 académies
+
+
 SECOND_LETTER_SHARE = 0.55  # establishment-years with a second letter (a second référent)
+
+
 BATCH = 2000
+
+
 SCHOOLS_PER_WRITE = 200  # ≈ 310 letters and 3 000 events per round of bulk inserts
+
+
 PARIS = ZoneInfo("Europe/Paris")
+
+
 S = LetterState
+
 
 # Where letters of the current school year stand in late autumn, and of past years.
 CURRENT_YEAR_STATES = [
@@ -101,12 +118,16 @@ CURRENT_YEAR_STATES = [
     (S.REPORT_DUE, 1),
     (S.WITHDRAWN, 4),
 ]
+
+
 PAST_YEAR_STATES = [
     (S.CLOSED, 86),
     (S.REPORT_SUBMITTED, 3),
     (S.REPORT_DUE, 4),
     (S.WITHDRAWN, 7),
 ]
+
+
 # The path of a letter through the lifecycle, up to the state it is in.
 PATH = [
     S.DRAFT,
@@ -119,8 +140,14 @@ PATH = [
     S.REPORT_SUBMITTED,
     S.CLOSED,
 ]
+
+
 FIRST_NAMES = ["Claire", "Julien", "Sophie", "Karim", "Anne", "Luc", "Isabelle", "Thomas"]
+
+
 LAST_NAMES = ["Martin", "Bernard", "Durand", "Benali", "Petit", "Moreau", "Roux", "Garnier"]
+
+
 STAFF = [
     ("principal", Role.PRINCIPAL),
     ("deputy", Role.DEPUTY),

@@ -1,14 +1,29 @@
 """What each transition takes, validated with Django forms so that the API and the
-pages get the same French messages. A form only checks shapes and types; the rules
-that need the letter are in ``workflow.transitions``."""
+pages get the same French messages (the API's serializer of a payload only documents
+it). A form only checks shapes and types; the rules that need the letter are in the
+transitions' families (``workflow.lifecycle``).
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from workflow.models import OpinionValue
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
+
+# No council has more members than this: larger numbers are typing errors.
+VOTES = 1000
+
+
+def _count(label: StrOrPromise) -> forms.IntegerField:
+    """A count of members or votes, optional."""
+    return forms.IntegerField(label=label, required=False, min_value=0, max_value=VOTES)
 
 
 class NoPayload(forms.Form):
@@ -32,13 +47,11 @@ class SubmitPayload(forms.Form):
 class OpinionPayload(forms.Form):
     meeting = forms.IntegerField(label=_("Séance"), min_value=1)
     opinion = forms.ChoiceField(label=_("Avis"), choices=OpinionValue.choices)
-    votes_for = forms.IntegerField(label=_("Pour"), required=False, min_value=0)
-    votes_against = forms.IntegerField(label=_("Contre"), required=False, min_value=0)
-    abstentions = forms.IntegerField(label=_("Abstentions"), required=False, min_value=0)
-    not_voting = forms.IntegerField(
-        label=_("Ne prennent pas part au vote"), required=False, min_value=0
-    )
-    members_present = forms.IntegerField(label=_("Membres présents"), required=False, min_value=0)
+    votes_for = _count(_("Pour"))
+    votes_against = _count(_("Contre"))
+    abstentions = _count(_("Abstentions"))
+    not_voting = _count(_("Ne prennent pas part au vote"))
+    members_present = _count(_("Membres présents"))
     remarks = forms.CharField(label=_("Observations"), required=False, max_length=8000)
 
     def clean(self) -> dict[str, object]:

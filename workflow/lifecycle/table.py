@@ -1,0 +1,39 @@
+"""The lifecycle's table: every transition of DESIGN §4 by name, gathered from its
+family's module, and what is read from it as a whole (whom a letter waits for, the
+French name of a step of the history)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy
+
+from workflow.lifecycle import concertation, councils, report, signature, withdrawal
+from workflow.lifecycle.spec import TransitionSpec, Waiting
+
+TRANSITIONS: dict[str, TransitionSpec] = {
+    spec.name: spec
+    for family in (concertation, councils, signature, report, withdrawal)
+    for spec in family.SPECS
+}
+
+# Steps of the history that are not transitions.
+OTHER_ACTIONS = {
+    "create": gettext_lazy("Création de la lettre"),
+    "edit": gettext_lazy("Modification du contenu en concertation"),
+}
+
+
+def action_label(action: str) -> str:
+    """The French name of a step of the history (its audit ``action``)."""
+    if action in TRANSITIONS:
+        return str(TRANSITIONS[action].label)
+    return str(OTHER_ACTIONS.get(action, action))
+
+
+def awaited_people(waiting: Waiting) -> list[int]:
+    """The user ids the letter waits for in its current state: whoever is expected to
+    fire one of the steps open from it, in the table's order, each once."""
+    people: dict[int, None] = {}
+    for spec in TRANSITIONS.values():
+        if spec.awaits is not None and waiting.letter.state in spec.sources:
+            people.update(dict.fromkeys(spec.awaits(waiting)))
+    return list(people)

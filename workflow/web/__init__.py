@@ -1,0 +1,1 @@
+"""The HTML pages, split by family, with their forms and the dashboard's exports."""

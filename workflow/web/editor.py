@@ -1,0 +1,155 @@
+"""The letter editor's pages: the form, and the envelope check it asks as one types."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from governance.models import (
+    MissionPriority,
+    Role,
+    User,
+)
+from governance.selectors import (
+    catalogue_headings,
+    signed_in_user,
+)
+from workflow.errors import (
+    InvalidInput,
+    LetterNotFound,
+    WorkflowError,
+)
+from workflow.models import (
+    FollowUp,
+    Means,
+    MissionLetter,
+    PeriodKind,
+    RecognitionMode,
+)
+from workflow.selectors.actors import actor_for
+from workflow.selectors.envelope import envelope_amounts
+from workflow.selectors.visibility import get_visible_letter_with_content, people_with_role
+from workflow.services.content import update_letter
+from workflow.web.editor_form import (
+    EditorState,
+    changes_from_state,
+    check_state_envelope,
+    error_labels,
+    imp_choices,
+    mark_errors,
+    state_from_letter,
+    state_from_post,
+)
+
+
+def _editable_letter(request: HttpRequest, letter_id: int) -> tuple[User, MissionLetter]:
+    """The letter the signed-in head may edit; 404 if unseen, 403 if not theirs to write."""
+    user = signed_in_user(request)
+    try:
+        letter = get_visible_letter_with_content(user, letter_id)
+    except LetterNotFound as exc:
+        raise Http404(exc.detail) from exc
+    if not actor_for(user, letter).acts_for_principal:
+        raise PermissionDenied(
+            _("Seul le chef d'établissement (ou son adjoint par délégation) rédige la lettre.")
+        )
+    return user, letter
+
+
+def _teachers(letter: MissionLetter) -> list[User]:
+    """The establishment's teachers as the editor lists them: the letter's référents
+    first, in the letter's order (which the editor keeps), then the others by name."""
+    named = {r.user_id: (r.order, r.pk) for r in letter.referents.all()}
+    return sorted(
+        people_with_role(letter, Role.TEACHER),
+        key=lambda u: (
+            u.pk not in named,
+            named.get(u.pk, (0, 0)),
+            u.last_name.lower(),
+            u.first_name.lower(),
+            u.username,
+        ),
+    )
+
+
+def _editor_page(
+    request: HttpRequest, letter: MissionLetter, state: EditorState, errors: list[str]
+) -> HttpResponse:
+    # The version the person started from, kept across refusals: a save after « la
+    # lettre est passée à la version N » must not overwrite that version blindly.
+    base_version = request.POST.get("base_version") or letter.version
+    choices = imp_choices()
+    return render(
+        request,
+        "workflow/letter_edit.html",
+        {
+            "letter": letter,
+            "base_version": base_version,
+            "state": state,
+            "errors": errors,
+            "envelope": check_state_envelope(
+                state,
+                envelope_amounts(letter.establishment, letter.school_year, excluding=letter),
+            ),
+            "imp_choices": choices,
+            "imp_values": {value for value, _label in choices},
+            "modes": RecognitionMode.choices,
+            "priorities": MissionPriority.choices,
+            "period_kinds": PeriodKind.choices,
+            "means_choices": Means.choices,
+            "follow_ups": FollowUp.choices,
+        },
+    )
+
+
+@login_required
+def letter_edit(request: HttpRequest, letter_id: int) -> HttpResponse:
+    """The editor (seed 004's checklist). A refused edit comes back as it was typed,
+    with each error on its row; only ``update_letter`` decides what is valid."""
+    user, letter = _editable_letter(request, letter_id)
+    if not letter.is_editable:
+        messages.error(
+            request,
+            _(
+                "La lettre n'est plus modifiable à cette étape : rouvrez la concertation "
+                "pour la changer."
+            ),
+        )
+        return redirect("letter-page", letter_id=letter.pk)
+    teachers, headings = _teachers(letter), catalogue_headings()
+    if request.method != "POST":
+        return _editor_page(request, letter, state_from_letter(letter, teachers, headings), [])
+    state = state_from_post(request.POST, letter, teachers, headings)
+    if request.POST.get("action") == "verifier":  # the envelope check, without JavaScript
+        return _editor_page(request, letter, state, [])
+    changes, origins = changes_from_state(state)
+    try:
+        base_version = int(request.POST.get("base_version", ""))
+    except ValueError:
+        base_version = None
+    try:
+        update_letter(letter_id=letter.pk, user=user, changes=changes, base_version=base_version)
+    except InvalidInput as exc:
+        mark_errors(state, exc.errors, origins)
+        return _editor_page(request, letter, state, error_labels(state, exc.errors, origins))
+    except WorkflowError as exc:
+        return _editor_page(request, letter, state, [exc.detail])
+    messages.success(request, _("Lettre enregistrée."))
+    return redirect("letter-page", letter_id=letter.pk)
+
+
+@login_required
+@require_POST
+def letter_envelope(request: HttpRequest, letter_id: int) -> HttpResponse:
+    """The envelope as edited, for the editor to show live (htmx); saves nothing."""
+    _user, letter = _editable_letter(request, letter_id)
+    state = state_from_post(request.POST, letter, _teachers(letter), catalogue_headings())
+    envelope = check_state_envelope(
+        state, envelope_amounts(letter.establishment, letter.school_year, excluding=letter)
+    )
+    return render(request, "workflow/envelope.html", {"envelope": envelope})

@@ -1,0 +1,332 @@
+"""The letter's pages (DESIGN §8): À faire, the list, a new letter, the letter itself
+with its actions and its thread. Thin: they read through the selectors and change
+things only through the services and the lifecycle, whose refusals they show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from governance.imp import recognition_label
+from governance.models import (
+    Meeting,
+    MissionPriority,
+    SchoolYear,
+    User,
+)
+from governance.selectors import (
+    heads_of,
+    held_roles,
+    signed_in_user,
+)
+from workflow.audit.versions import (
+    current_version,
+    referent_names,
+    version_changes,
+    version_of,
+    version_with_hash,
+)
+from workflow.errors import (
+    ConditionsUnmet,
+    InvalidInput,
+    LetterExists,
+    LetterNotFound,
+    NotPermitted,
+    SnapshotMismatch,
+    WorkflowError,
+)
+from workflow.lifecycle.engine import available_transitions, fire_transition
+from workflow.lifecycle.signature import signature_sheet
+from workflow.lifecycle.spec import Form, Presentation
+from workflow.lifecycle.table import TRANSITIONS, action_label
+from workflow.lifecycle.todo import to_do
+from workflow.models import (
+    AuditEvent,
+    Comment,
+    FollowUp,
+    LetterState,
+    Means,
+    MissionLetter,
+    OpinionValue,
+    PeriodKind,
+    choice_label,
+)
+from workflow.selectors.actors import Actor, actor_for
+from workflow.selectors.envelope import letter_warnings
+from workflow.selectors.stepper import lifecycle_step
+from workflow.selectors.visibility import get_visible_letter, visible_letters
+from workflow.services.comments import add_comment
+from workflow.services.letters import create_letter
+
+# The states in which a letter has signatures to show, or is collecting them.
+SIGNED_OR_SIGNING = frozenset(
+    {
+        LetterState.SIGNATURE,
+        LetterState.IN_FORCE,
+        LetterState.REPORT_DUE,
+        LetterState.REPORT_SUBMITTED,
+        LetterState.CLOSED,
+    }
+)
+
+
+def letter_or_404(user: User, letter_id: int) -> MissionLetter:
+    try:
+        return get_visible_letter(user, letter_id)
+    except LetterNotFound as exc:
+        raise Http404(exc.detail) from exc
+
+
+@login_required
+def todo(request: HttpRequest) -> HttpResponse:
+    """À faire: the letters waiting for something from this person."""
+    user = signed_in_user(request)
+    roles = held_roles(user)
+    items = to_do(user, roles)
+    return render(request, "workflow/todo.html", {"items": items, "roles": roles})
+
+
+@login_required
+def letter_list(request: HttpRequest) -> HttpResponse:
+    letters = visible_letters(signed_in_user(request)).order_by("-school_year__starts_on", "-id")
+    state = request.GET.get("etat", "")
+    year = request.GET.get("annee", "")
+    if state in LetterState.values:
+        letters = letters.filter(state=state)
+    if year:
+        letters = letters.filter(school_year__code=year)
+    page = Paginator(letters, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "workflow/letter_list.html",
+        {
+            "page": page,
+            "states": LetterState.choices,
+            "state": state,
+            "year": year,
+            "may_create": heads_of(signed_in_user(request)).exists(),
+        },
+    )
+
+
+def _action_forms(letter: MissionLetter, user: User) -> list[dict[str, Any]]:
+    """Each transition the person may fire and has not done yet, the expected step
+    first, with the meetings its form offers (the table's ``council``)."""
+    order = list(Presentation)
+    forms = []
+    available = available_transitions(letter, user)
+    for transition in sorted(available, key=lambda t: order.index(t.spec.presentation)):
+        spec = transition.spec
+        if transition.done:
+            continue
+        meetings = Meeting.objects.none()
+        if spec.council:
+            meetings = Meeting.objects.filter(
+                council__establishment=letter.establishment, council__kind=spec.council
+            ).order_by("-starts_at")
+        if spec.form == Form.OPINION:
+            # Only a meeting that has been held has an opinion to record.
+            meetings = meetings.filter(starts_at__lte=timezone.now())
+        forms.append({"transition": transition, "spec": spec, "meetings": meetings[:10]})
+    return forms
+
+
+def _outdated_agreement(letter: MissionLetter, actor: Actor) -> int | None:
+    """The version a référent agreed to, when the letter in concertation has changed
+    since: they are asked to agree again."""
+    referent = actor.referent
+    if referent is None or letter.state != LetterState.CONCERTATION:
+        return None
+    agreed = referent.agreed_version
+    return agreed if agreed is not None and agreed < letter.version else None
+
+
+def _named_version(request: HttpRequest, letter: MissionLetter) -> int | None:
+    """The earlier version named in the address: a référent's agreement refused because
+    the letter changed comes back to the page with the version they were shown."""
+    named = request.GET.get("depuis", "")
+    return int(named) if named.isdigit() and 0 < int(named) < letter.version else None
+
+
+@login_required
+def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
+    user = signed_in_user(request)
+    letter = letter_or_404(user, letter_id)
+    actor = actor_for(user, letter)
+    step, steps, next_label = lifecycle_step(letter)
+    version = current_version(letter)
+    content = version.content
+    agreed = dict(letter.referents.values_list("user__username", "agreed_version"))
+    names = referent_names(content)
+    outdated = _outdated_agreement(letter, actor)
+    since = _named_version(request, letter) or outdated
+    earlier = version_of(letter, since) if since else None
+    events = (
+        AuditEvent.objects.filter(letter=letter)
+        .select_related("archive")
+        .defer("snapshot", "payload")
+        .order_by("-sequence")
+    )
+    return render(
+        request,
+        "workflow/letter_detail.html",
+        {
+            "letter": letter,
+            "step": step,
+            "steps": steps,
+            "next_label": next_label,
+            "warnings": letter_warnings(letter, content),
+            "actions": _action_forms(letter, user),
+            "may_edit": letter.is_editable and actor.acts_for_principal,
+            "opinions": OpinionValue.choices,
+            "signatures": (signature_sheet(letter) if letter.state in SIGNED_OR_SIGNING else None),
+            "snapshot_sha256": version.content_sha256,
+            "comments": Comment.objects.filter(letter=letter).select_related("author"),
+            "history": [(event, action_label(event.action)) for event in events],
+            "period": {
+                "kind": choice_label(PeriodKind, content["period"]["kind"]),
+                "start": _day(content["period"]["start"]),
+                "end": _day(content["period"]["end"]),
+            },
+            "referents": [
+                {
+                    "name": names[r["username"]],
+                    "recognition": recognition_label(r["imp_amount"], r["decharge_hours"]),
+                    "share": r["share"],
+                    "agreed": agreed.get(r["username"]) == letter.version,
+                }
+                for r in content["referents"]
+            ],
+            "missions": [
+                {
+                    "text": m["text"],
+                    "priority": choice_label(MissionPriority, m["priority"]),
+                    "carried_by": [names.get(u, u) for u in m["referents"]],
+                }
+                for m in content["missions"]
+            ],
+            "indicators": content["indicators"],
+            "means": [choice_label(Means, value) for value in content["means"]],
+            "means_other": content["means_other"],
+            "follow_up": choice_label(FollowUp, content["follow_up"]),
+            "since": earlier,
+            "agreement_outdated": outdated,
+            "changes": (version_changes(earlier.content, content) if earlier is not None else []),
+        },
+    )
+
+
+def _day(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+@login_required
+def letter_new(request: HttpRequest) -> HttpResponse:
+    """A new draft: the establishment (where the person heads it) and the school year."""
+    user = signed_in_user(request)
+    heads = list(heads_of(user))
+    years = list(SchoolYear.objects.filter(ends_on__gte=timezone.localdate()))
+    if not heads:
+        raise PermissionDenied(_("Seul le chef d'établissement (ou son adjoint) rédige la lettre."))
+    if request.method == "POST":
+        establishment = next(
+            (
+                a.establishment
+                for a in heads
+                if str(a.establishment_id) == request.POST.get("etablissement")
+            ),
+            None,
+        )
+        year = next((y for y in years if str(y.pk) == request.POST.get("annee")), None)
+        if establishment is None or year is None:
+            messages.error(request, _("Choisissez l'établissement et l'année scolaire."))
+        else:
+            try:
+                letter = create_letter(user=user, establishment=establishment, school_year=year)
+            except LetterExists as exc:  # a second click, or a colleague's draft
+                messages.info(request, _("Une lettre existe déjà pour cette année : la voici."))
+                return redirect("letter-page", letter_id=exc.letter_id)
+            except WorkflowError as exc:
+                messages.error(request, exc.detail)
+            else:
+                messages.success(request, _("Brouillon créé : rédigez la lettre."))
+                return redirect("letter-page-edit", letter_id=letter.pk)
+    return render(request, "workflow/letter_new.html", {"heads": heads, "years": years})
+
+
+def _payload(request: HttpRequest) -> dict[str, Any]:
+    """The form's fields, as the transition's payload (empty fields left out)."""
+    return {
+        key: value
+        for key, value in request.POST.items()
+        if key != "csrfmiddlewaretoken" and value != ""
+    }
+
+
+@login_required
+@require_POST
+def fire(request: HttpRequest, letter_id: int, name: str) -> HttpResponse:
+    """A transition from its form; back to the letter with what happened."""
+    user = signed_in_user(request)
+    letter = letter_or_404(user, letter_id)
+    spec = TRANSITIONS.get(name)
+    destructive = spec is not None and spec.presentation == Presentation.DESTRUCTIVE
+    if destructive and "confirm" not in request.POST:
+        assert spec is not None
+        messages.error(
+            request,
+            _("Cochez la case de confirmation : « %(label)s » ne pourra pas être annulé.")
+            % {"label": spec.label},
+        )
+        return redirect("letter-page", letter_id=letter.pk)
+    try:
+        fire_transition(letter_id=letter.pk, name=name, user=user, payload=_payload(request))
+    except NotPermitted as exc:
+        return HttpResponseForbidden(exc.detail)
+    except SnapshotMismatch as exc:
+        # Back to the letter, showing what changed since the version they were shown.
+        messages.error(request, exc.detail)
+        shown = version_with_hash(letter, request.POST.get("snapshot_sha256", ""))
+        if shown is not None and shown.number < letter.version:
+            return redirect(f"{reverse('letter-page', args=[letter.pk])}?depuis={shown.number}")
+    except ConditionsUnmet as exc:
+        messages.error(request, " ".join(u.message for u in exc.unmet))
+    except InvalidInput as exc:
+        details = "; ".join(
+            _("%(field)s : %(errors)s") % {"field": field, "errors": " ".join(errors)}
+            for field, errors in exc.errors.items()
+        )
+        messages.error(request, _("Vérifiez le formulaire : %(errors)s") % {"errors": details})
+    except WorkflowError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("C'est fait."))
+    return redirect("letter-page", letter_id=letter.pk)
+
+
+@login_required
+@require_POST
+def comment(request: HttpRequest, letter_id: int) -> HttpResponse:
+    user = signed_in_user(request)
+    letter = letter_or_404(user, letter_id)
+    try:
+        add_comment(letter_id=letter.pk, user=user, body=request.POST.get("body", ""))
+    except NotPermitted as exc:
+        return HttpResponseForbidden(exc.detail)
+    except WorkflowError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("Message publié."))
+    return redirect("letter-page", letter_id=letter.pk)

@@ -1,0 +1,28 @@
+"""The pages' addresses (French paths, DESIGN §8)."""
+
+from django.urls import path
+
+from workflow.web import dashboard, editor, letters, meetings, report
+
+urlpatterns = [
+    path("", letters.todo, name="home"),
+    path("lettres/", letters.letter_list, name="letters-page"),
+    path("lettres/nouvelle/", letters.letter_new, name="letter-page-new"),
+    path("lettres/<int:letter_id>/", letters.letter_detail, name="letter-page"),
+    path("lettres/<int:letter_id>/modifier/", editor.letter_edit, name="letter-page-edit"),
+    path(
+        "lettres/<int:letter_id>/modifier/enveloppe/",
+        editor.letter_envelope,
+        name="letter-page-envelope",
+    ),
+    path("lettres/<int:letter_id>/actions/<str:name>/", letters.fire, name="letter-page-fire"),
+    path("lettres/<int:letter_id>/commentaires/", letters.comment, name="letter-page-comment"),
+    path("lettres/<int:letter_id>/compte-rendu/", report.report, name="letter-page-report"),
+    path("tableau-de-bord/", dashboard.dashboard, name="dashboard"),
+    path("tableau-de-bord/export.csv", dashboard.dashboard_csv, name="dashboard-csv"),
+    path("tableau-de-bord/export.xlsx", dashboard.dashboard_xlsx, name="dashboard-xlsx"),
+    path("seances/", meetings.meeting_list, name="meetings-page"),
+    path("seances/calendrier.ics", meetings.meetings_ics, name="meetings-ics"),
+    path("seances/<int:meeting_id>/avis/", meetings.meeting_opinions, name="meeting-opinions-page"),
+    path("seances/<int:meeting_id>/calendrier.ics", meetings.meeting_ics, name="meeting-ics"),
+]
