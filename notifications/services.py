@@ -40,6 +40,7 @@ from workflow.errors import WorkflowError
 from workflow.lifecycle.engine import fire_transition
 from workflow.lifecycle.spec import Waiting
 from workflow.lifecycle.table import awaited_people as table_awaited_people
+from workflow.lifecycle.table import version_sharing_actions
 from workflow.models import (
     AgendaItem,
     Archive,
@@ -354,7 +355,6 @@ def send_digests(today: dt.date | None = None) -> int:
 # Reminders ---------------------------------------------------------------------------------
 
 
-VERSION_ACTIONS = ("open_concertation", "edit", "reopen_concertation")
 SWEEP_CHUNK = 2000
 
 
@@ -412,7 +412,7 @@ class SweepFacts:
         shared: dict[int, dt.datetime] = {}
         if Anchor.VERSION_SHARED in anchors:
             shared = _latest(
-                events.filter(action__in=VERSION_ACTIONS).values_list(
+                events.filter(action__in=version_sharing_actions()).values_list(
                     "letter_id", "sequence", "created_at"
                 )
             )

@@ -633,3 +633,34 @@ def test_a_second_letter_for_an_establishment_and_year_is_409_letter_exists():
     assert MissionLetter.objects.filter(establishment=school.establishment).count() == 1
     _fire(client, first.pk, "withdraw", reason="Recommencer")
     assert client.post("/api/v1/letters/", wanted, format="json").status_code == 201
+
+
+def test_a_transitions_body_is_validated_once_by_its_payload_form(world):
+    """The API hands the body to the service, whose payload form answers in French with
+    the field's name; a body that is not a JSON object is refused before."""
+    school, letter = world.at("board")
+    api = APIClient()
+    api.force_authenticate(school.ca_secretary)
+    url = f"/api/v1/letters/{letter.pk}/transitions/record_board_opinion/"
+    answer = api.post(url, {"meeting": 1, "opinion": "favorable", "votes_for": 5000}, format="json")
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "invalid"
+    assert "votes_for" in answer.json()["errors"]
+    answer = api.post(url, [1, 2], format="json")
+    assert answer.status_code == 400
+    assert answer.json()["errors"] == {"body": ["Un objet JSON est attendu."]}
+
+
+def test_a_comment_is_validated_by_the_service(world):
+    school, letter = world.at("concertation")
+    api = APIClient()
+    api.force_authenticate(school.referent1)
+    url = f"/api/v1/letters/{letter.pk}/comments/"
+    for body, field in [
+        ({"body": ["pas", "un", "texte"]}, "body"),
+        ({"body": "x" * 8001}, "body"),
+        ({"body": "Bonjour", "mission": "abc"}, "mission"),
+    ]:
+        answer = api.post(url, body, format="json")
+        assert answer.status_code == 400, body
+        assert field in answer.json()["errors"], answer.json()

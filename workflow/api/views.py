@@ -206,13 +206,13 @@ class LetterViewSet(
     def create(self, request: Request) -> Response:
         """Create a draft (principal, or deputy by delegation) with optional content."""
         user = signed_in_user(request)
-        serializer = LetterCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        content = dict(serializer.validated_data)
+        content = _object(request)
         establishment = (
-            establishments_visible_to(user).filter(uai=content.pop("establishment")).first()
+            establishments_visible_to(user)
+            .filter(uai=str(content.pop("establishment", "")))
+            .first()
         )
-        year = SchoolYear.objects.filter(code=content.pop("school_year")).first()
+        year = SchoolYear.objects.filter(code=str(content.pop("school_year", ""))).first()
         errors = {}
         if establishment is None:
             errors["establishment"] = [_("Établissement inconnu.")]
@@ -233,10 +233,12 @@ class LetterViewSet(
         """Edit the content while the letter is a draft or in concertation, based on
         ``version``; a stale version is 409 ``stale_version``."""
         user = signed_in_user(request)
-        serializer = LetterUpdateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        changes = dict(serializer.validated_data)
-        base_version = changes.pop("version")
+        changes = _object(request)
+        base_version = changes.pop("version", None)
+        if not isinstance(base_version, int) or isinstance(base_version, bool) or base_version < 1:
+            raise exceptions.ValidationError(
+                {"version": [_("La version sur laquelle porte la modification est requise.")]}
+            )
         update_letter(letter_id=int(pk), user=user, changes=changes, base_version=base_version)
         return _letter_response(user, int(pk))
 
@@ -330,18 +332,7 @@ class LetterViewSet(
         user = signed_in_user(request)
         letter = get_visible_letter(user, int(pk))
         if request.method == "PUT":
-            serializer = ReportSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            data = dict(serializer.validated_data)
-            data["outcomes"] = [
-                {"mission": o["mission_id"], "status": o["status"], "comment": o.get("comment", "")}
-                for o in data.get("outcomes", [])
-            ]
-            data["results"] = [
-                {"indicator": r["indicator_id"], "result": r["result"]}
-                for r in data.get("results", [])
-            ]
-            save_report(letter_id=letter.pk, user=user, data=data)
+            save_report(letter_id=letter.pk, user=user, data=_object(request))
         report = (
             YearEndReport.objects.filter(letter=letter)
             .select_related("submitted_by")

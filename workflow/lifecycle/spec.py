@@ -41,8 +41,8 @@ class Form(StrEnum):
 
     PLAIN = "plain"
     REASON = "reason"
-    AGREE = "agree"  # the version on screen, by its sha256
-    SIGN = "sign"  # the same, with the PDF to sign
+    AGREE = "agreement"  # the version on screen, by its sha256
+    SIGN = "signature"  # the same, with the PDF to sign
     SUBMIT = "submit"  # a meeting to come, optional
     OPINION = "opinion"  # a meeting held, the opinion, its votes
 

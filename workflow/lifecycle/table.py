@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from workflow.lifecycle import concertation, councils, report, signature, withdrawal
 from workflow.lifecycle.spec import TransitionSpec, Waiting
+from workflow.models import LetterState
 
 TRANSITIONS: dict[str, TransitionSpec] = {
     spec.name: spec
@@ -27,6 +28,17 @@ def action_label(action: str) -> str:
     if action in TRANSITIONS:
         return str(TRANSITIONS[action].label)
     return str(OTHER_ACTIONS.get(action, action))
+
+
+def version_sharing_actions() -> list[str]:
+    """The steps of the history that put a new version before the référents: each
+    transition into concertation from elsewhere, and an edit made in concertation."""
+    into_concertation = [
+        name
+        for name, spec in TRANSITIONS.items()
+        if spec.target == LetterState.CONCERTATION and LetterState.CONCERTATION not in spec.sources
+    ]
+    return [*into_concertation, "edit"]
 
 
 def awaited_people(waiting: Waiting) -> list[int]:

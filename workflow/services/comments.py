@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 
 from governance.models import (
     Role,
-    RoleAssignment,
     User,
 )
 from workflow.errors import (
@@ -21,6 +20,7 @@ from workflow.models import (
     Comment,
     LetterState,
 )
+from workflow.selectors.visibility import people_with_role, referent_users
 from workflow.services.writes import as_id, locked_letter, record_write
 
 # The longest message the thread takes.
@@ -72,13 +72,7 @@ def add_comment(
             anchor_text=anchor,
             version=letter.version,
         )
-        participants = [r.user for r in letter.referents.select_related("user")]
-        participants += [
-            a.user
-            for a in RoleAssignment.objects.filter(
-                establishment=letter.establishment, role=Role.PRINCIPAL
-            ).select_related("user")
-        ]
+        participants = referent_users(letter) + people_with_role(letter, Role.PRINCIPAL)
         record_write(
             letter,
             actor=actor,

@@ -40,6 +40,20 @@ def report_refusal(letter: MissionLetter, actor: Actor) -> WorkflowError | None:
     return None
 
 
+# The longest text any field of the report takes.
+TEXT_LIMIT = 8000
+
+
+def _text(value: object, field: str, errors: dict[str, list[str]]) -> str:
+    """A text of the report as sent (empty for none), its length checked."""
+    text = "" if value is None else str(value)
+    if len(text) > TEXT_LIMIT:
+        errors.setdefault(field, []).append(
+            _("%(count)s caractères au plus.") % {"count": TEXT_LIMIT}
+        )
+    return text
+
+
 def save_report(*, letter_id: int, user: User, data: Mapping[str, Any]) -> YearEndReport:
     """The référents fill in the year-end report while it is due. ``outcomes``:
     ``[{mission, status, comment}]``; ``results``: ``[{indicator, result}]``."""
@@ -51,7 +65,13 @@ def save_report(*, letter_id: int, user: User, data: Mapping[str, Any]) -> YearE
         errors: dict[str, list[str]] = {}
         for name in ("difficulties", "training_needs", "proposals"):
             if name in data:
-                setattr(report, name, str(data[name] or ""))
+                text = _text(data[name], name, errors)
+                setattr(report, name, text)
+        for name in ("outcomes", "results"):
+            if not isinstance(data.get(name) or [], list):
+                errors.setdefault(name, []).append(_("Une liste est attendue."))
+        if errors:
+            raise InvalidInput(errors)
         outcomes = {o.mission_id: o for o in report.outcomes.all()}
         for index, row in enumerate(data.get("outcomes") or []):
             outcome = outcomes.get(as_id(row.get("mission"))) if isinstance(row, dict) else None
@@ -64,7 +84,8 @@ def save_report(*, letter_id: int, user: User, data: Mapping[str, Any]) -> YearE
                     _("« done », « partly » ou « not_done ».")
                 )
                 continue
-            outcome.status, outcome.comment = status, str(row.get("comment") or "")
+            comment = _text(row.get("comment"), f"outcomes[{index}].comment", errors)
+            outcome.status, outcome.comment = status, comment
         results = {r.indicator_id: r for r in report.results.all()}
         for index, row in enumerate(data.get("results") or []):
             result = results.get(as_id(row.get("indicator"))) if isinstance(row, dict) else None
@@ -73,7 +94,7 @@ def save_report(*, letter_id: int, user: User, data: Mapping[str, Any]) -> YearE
                     _("Indicateur inconnu.")
                 )
                 continue
-            result.result = str(row.get("result") or "")
+            result.result = _text(row.get("result"), f"results[{index}].result", errors)
         if errors:
             raise InvalidInput(errors)
         report.save()
