@@ -67,6 +67,7 @@ from governance.selectors import school_year_code_for  # noqa: E402
 from notifications.models import Email, EmailStatus  # noqa: E402
 from notifications.services import plan_reminders, send_pending_emails  # noqa: E402
 from workflow.audit.pdf import render_event_pdf  # noqa: E402
+from workflow.lifecycle.table import action_label  # noqa: E402
 from workflow.models import AuditEvent, LetterState, MissionLetter  # noqa: E402
 
 
@@ -481,7 +482,7 @@ def pdf(count: int) -> dict[str, Any]:
     times = []
     for index, event in enumerate(events):
         started = time.perf_counter()
-        render_event_pdf(event)
+        render_event_pdf(event, action_label=action_label(event.action))
         if index:  # the first loads fonts and templates
             times.append(time.perf_counter() - started)
     return {

@@ -35,6 +35,11 @@ urlpatterns = [
     re_path(r"^api/(?P<unmatched>[\s\S]*)$", api_not_found),
 ]
 
+# French error pages with a way back; the API keeps answering JSON (config.error_pages).
+handler403 = "config.error_pages.permission_denied"
+handler404 = "config.error_pages.page_not_found"
+handler500 = "config.error_pages.server_error"
+
 if settings.OIDC_ENABLED:
     urlpatterns.insert(0, path("oidc/", include("mozilla_django_oidc.urls")))
 

@@ -37,6 +37,12 @@ def quorum_met(
     return members_present * 2 > members_in_office
 
 
+def votes_required(council: str) -> bool:
+    """Whether the council's opinion comes with its attendance and votes (the CA votes;
+    the conseil pédagogique may record them, DESIGN §4)."""
+    return council == BOARD
+
+
 def vote_errors(council: str, count: VoteCount) -> dict[str, str]:
     """Field → French message for every inconsistency in a recorded vote."""
     errors: dict[str, str] = {}
@@ -46,7 +52,7 @@ def vote_errors(council: str, count: VoteCount) -> dict[str, str]:
         "abstentions": count.abstentions,
         "not_voting": count.not_voting,
     }
-    if council == BOARD:
+    if votes_required(council):
         if count.members_present is None:
             errors["members_present"] = _("Indiquez le nombre de membres présents.")
         for field, value in votes.items():
@@ -69,3 +75,24 @@ def vote_errors(council: str, count: VoteCount) -> dict[str, str]:
             "nombre de membres présents (%(present)s)."
         ) % {"cast": cast, "present": present}
     return errors
+
+
+def vote_contradiction(opinion: str, count: VoteCount) -> str | None:
+    """A French explanation when the votes say the opposite of the ``opinion``
+    recorded (« defavorable » with more votes for than against, « favorable » with
+    more against than for); ``None`` when they agree or were not counted. A council
+    may still decide so (the votes were on an amendment, say): the caller asks the
+    secretary to confirm rather than refusing outright."""
+    if count.votes_for is None or count.votes_against is None:
+        return None
+    if opinion == "defavorable" and count.votes_for > count.votes_against:
+        majority = _("une majorité de voix pour")
+    elif opinion == "favorable" and count.votes_against > count.votes_for:
+        majority = _("une majorité de voix contre")
+    else:
+        return None
+    return _(
+        "L'avis saisi contredit les votes : %(majority)s (%(for)s pour, %(against)s "
+        "contre). Vérifiez l'avis ou les nombres, ou confirmez que c'est bien ce que le "
+        "conseil a décidé."
+    ) % {"majority": majority, "for": count.votes_for, "against": count.votes_against}

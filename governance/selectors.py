@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, NamedTuple
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from governance.models import (
     CatalogHeading,
     CatalogItem,
+    Council,
     Delegation,
     Establishment,
+    Meeting,
     Role,
     RoleAssignment,
     SchoolYear,
@@ -147,6 +149,37 @@ def may_schedule_meeting(user: User, establishment: Establishment, council_kind:
     return Role.DEPUTY in roles and active_delegation(user, establishment) is not None
 
 
+def councils_scheduled_by(user: User) -> list[Council]:
+    """The councils whose meetings ``user`` may schedule (``may_schedule_meeting``), by
+    establishment."""
+    councils = (
+        Council.objects.filter(
+            establishment__in=RoleAssignment.objects.filter(
+                user=user, establishment__isnull=False
+            ).values("establishment")
+        )
+        .select_related("establishment")
+        .order_by("establishment__name", "-kind")  # the conseil pédagogique first
+    )
+    return [c for c in councils if may_schedule_meeting(user, c.establishment, c.kind)]
+
+
+def meetings_to_come(
+    establishment: Establishment, council_kind: str, limit: int = 10
+) -> list[Meeting]:
+    """A council's meetings still to come, the soonest first: those a letter may be
+    sent to."""
+    return list(
+        Meeting.objects.filter(
+            council__establishment=establishment,
+            council__kind=council_kind,
+            starts_at__gt=timezone.now(),
+        )
+        .select_related("council")
+        .order_by("starts_at", "pk")[:limit]
+    )
+
+
 def may_see_dashboard(user: User) -> bool:
     """The académie's dashboard is the DAN's (and the administrators')."""
     return user.is_superuser or any(assignment.role == Role.DAN for assignment in held_roles(user))
@@ -162,11 +195,20 @@ def catalogue_headings() -> list[CatalogHeading]:
     )
 
 
-def heads_of(user: User) -> QuerySet[RoleAssignment]:
-    """Where ``user`` may begin a letter: as principal, or as deputy (whose delegation
-    the service checks)."""
+def heads_of(user: User, day: dt.date | None = None) -> QuerySet[RoleAssignment]:
+    """Where ``user`` acts for the principal on ``day`` (today by default), so may begin
+    or renew a letter: as principal, or as deputy under an active delegation (the rule
+    of ``active_delegation``). The pages offer those forms to no one else."""
+    day = day or timezone.localdate()
+    delegated = Delegation.objects.filter(
+        delegate=user,
+        establishment=OuterRef("establishment"),
+        starts_on__lte=day,
+        ends_on__gte=day,
+        revoked_at__isnull=True,
+    )
     return (
         roles_of(user)
-        .filter(role__in=[Role.PRINCIPAL, Role.DEPUTY])
+        .filter(Q(role=Role.PRINCIPAL) | Q(Exists(delegated), role=Role.DEPUTY))
         .order_by("establishment__name")
     )

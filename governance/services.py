@@ -177,6 +177,12 @@ def schedule_meeting(
         raise ValidationError({"convocation": [_("Première (1) ou seconde (2) convocation.")]})
     if timezone.is_naive(starts_at):
         raise ValidationError({"starts_at": [_("Indiquez l'heure avec son fuseau horaire.")]})
+    location = location.strip()
+    limit = Meeting._meta.get_field("location").max_length
+    if limit is not None and len(location) > limit:
+        raise ValidationError(
+            {"location": [_("Le lieu tient en %(limit)s caractères au plus.") % {"limit": limit}]}
+        )
     return Meeting.objects.create(
         council=council,
         starts_at=starts_at,

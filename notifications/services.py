@@ -18,7 +18,7 @@ from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from governance.models import Academy, Meeting, Role, RoleAssignment, SchoolYear, User
 from notifications import emails
@@ -39,8 +39,8 @@ from workflow.audit.versions import Change, version_changes, version_of
 from workflow.errors import WorkflowError
 from workflow.lifecycle.engine import fire_transition
 from workflow.lifecycle.spec import Waiting
+from workflow.lifecycle.table import action_label, version_sharing_actions
 from workflow.lifecycle.table import awaited_people as table_awaited_people
-from workflow.lifecycle.table import version_sharing_actions
 from workflow.models import (
     AgendaItem,
     Archive,
@@ -188,8 +188,12 @@ def _render_one_archive() -> bool:
             return False
         event = item.event
         assert event is not None
+        # The step named in French, as the history names it: at the PDF's foot and in
+        # the file's name, whatever language the worker runs in.
+        with translation.override(settings.LANGUAGE_CODE):
+            label = action_label(event.action)
         try:
-            pdf = render_event_pdf(event)
+            pdf = render_event_pdf(event, action_label=label)
         except Exception as exc:
             logger.exception("archive of event %s failed", event.pk)
             item.attempts += 1
@@ -200,10 +204,11 @@ def _render_one_archive() -> bool:
             item.save(update_fields=["attempts", "last_error", "next_attempt_at", "status"])
             return True
         archive = Archive(event=event, sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf))
-        name = archive_upload_to(archive, Archive.file_name(event))
+        file_name = Archive.file_name(event, label)
+        name = archive_upload_to(archive, file_name)
         if default_storage.exists(name):  # left by a worker that died before committing
             default_storage.delete(name)
-        archive.file.save(Archive.file_name(event), ContentFile(pdf), save=False)
+        archive.file.save(file_name, ContentFile(pdf), save=False)
         Archive.objects.filter(event=event).delete()
         archive.save()
         item.status = OutboxStatus.DONE

@@ -363,3 +363,30 @@ class World:
 
     def at(self, state: str) -> tuple[School, MissionLetter]:
         return self.schools[state], MissionLetter.objects.get(pk=self.letters[state])
+
+
+def letter_with_doubts(school: School) -> MissionLetter:
+    """A letter of ``school`` awaiting signatures after a reserved opinion of the
+    conseil pédagogique (with remarks) and an unfavourable one of the CA (with votes)."""
+    letter = make_letter(school)
+    advance(letter, school, "pedagogical_council")
+    fire(
+        letter,
+        "record_pedagogical_opinion",
+        school.cp_secretary,
+        **opinion_payload(school.cp_meeting, "reserve", remarks="Préciser le rôle au CDI."),
+    )
+    fire(
+        letter,
+        "record_board_opinion",
+        school.ca_secretary,
+        **opinion_payload(
+            school.ca_meeting,
+            "defavorable",
+            votes_for=5,
+            votes_against=15,
+            abstentions=2,
+            members_present=22,
+        ),
+    )
+    return letter

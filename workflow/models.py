@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
@@ -433,6 +434,30 @@ class Comment(models.Model):
     anchor_text = models.TextField(_("à propos de"), blank=True)
     version = models.PositiveIntegerField(_("version commentée"))
     created_at = models.DateTimeField(_("écrit le"), auto_now_add=True)
+    # Its author may correct or delete it for a short while (services.comments). A
+    # deleted message keeps its row, emptied, so that the thread shows it was there.
+    edited_at = models.DateTimeField(_("corrigé le"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("supprimé le"), null=True, blank=True)
+    # A référent's request to change the letter: open until the principal's side
+    # answers it (a message whose ``answers`` names it) or marks it resolved.
+    is_change_request = models.BooleanField(_("demande de modification"), default=False)
+    answers = models.ForeignKey(
+        "self",
+        verbose_name=_("en réponse à"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replies",
+    )
+    resolved_at = models.DateTimeField(_("marquée traitée le"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("marquée traitée par"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("commentaire")
@@ -680,8 +705,10 @@ class Archive(models.Model):
         return self.file.name
 
     @staticmethod
-    def file_name(event: AuditEvent) -> str:
-        return f"{event.sequence:04d}-{event.action}-{event.hash[:12]}.pdf"
+    def file_name(event: AuditEvent, action_label: str) -> str:
+        """« 0007-signer-1a2b3c4d5e6f.pdf »: the step's number, its French name (the
+        history's, ``workflow.lifecycle.table.action_label``) and the start of its hash."""
+        return f"{event.sequence:04d}-{slugify(action_label)}-{event.hash[:12]}.pdf"
 
 
 class OutboxKind(models.TextChoices):

@@ -97,7 +97,7 @@ def test_discuss_agree_and_record_an_opinion_with_the_keyboard_alone(browser_pag
     assert Comment.objects.filter(letter=renewal, author__username="referent2").count() == 1
     _reach(page, _button("Donner mon accord"))
     _submit(page, "Space")  # a button answers Space as well as Enter
-    expect(page.get_by_role("status").filter(has_text="C'est fait.")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Accord enregistré")).to_be_focused()
     assert LetterReferent.objects.get(letter=renewal, user__username="referent2").agreed_version
     check(page, "clavier-01-accord-referent2")
     _sign_out_with_the_keyboard(page)
@@ -126,7 +126,7 @@ def test_discuss_agree_and_record_an_opinion_with_the_keyboard_alone(browser_pag
     check(page, "clavier-02-avis-cp")
     _reach(page, _button("Saisir l'avis du conseil pédagogique"))
     _submit(page)
-    expect(page.get_by_role("status").filter(has_text="C'est fait.")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="conseil pédagogique")).to_be_focused()
     opinion = Opinion.objects.get(letter=college)
     assert (opinion.opinion, opinion.remarks) == (
         "defavorable",

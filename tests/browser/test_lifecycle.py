@@ -89,7 +89,7 @@ def _principal_drafts_the_letter(page: Any, school_year: SchoolYear) -> MissionL
     menu.get_by_role("link", name="Lettres de mission").click()
     page.get_by_role("link", name="Nouvelle lettre").click()
     check(page, "lifecycle-00a-nouvelle-lettre")
-    page.get_by_label("Année scolaire").select_option(label=school_year.code)
+    page.get_by_label("Année scolaire").select_option(value=str(school_year.pk))
     page.get_by_role("button", name="Créer le brouillon").click()
     page.wait_for_url("**/modifier/")
     expect(page.get_by_text("Brouillon créé : rédigez la lettre.")).to_be_visible()
@@ -180,13 +180,22 @@ def _last_held(kind: str) -> Meeting:
     ).latest("starts_at")
 
 
+def _next_to_come(kind: str) -> Meeting:
+    return Meeting.objects.filter(
+        council__establishment__uai=CARNOT_UAI, council__kind=kind, starts_at__gt=timezone.now()
+    ).earliest("starts_at")
+
+
 def _state(letter: MissionLetter) -> str:
     return MissionLetter.objects.get(pk=letter.pk).state
 
 
-def _done(page: Any) -> None:
-    """The flash message every transition ends with."""
-    expect(page.get_by_role("status").filter(has_text="C'est fait.")).to_be_visible()
+def _done(page: Any, says: str) -> None:
+    """The message every transition ends with: what happened and what comes next,
+    focused so that a screen reader reads it."""
+    message = page.get_by_role("status").filter(has_text=says)
+    expect(message).to_be_visible()
+    expect(message).to_be_focused()
 
 
 def _stepper(page: Any, step: int, title: str) -> None:
@@ -232,7 +241,7 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     expect(page.get_by_text(MISSIONS["pix"])).to_be_visible()
     shot(page, "brouillon-principal")
     page.get_by_role("button", name="Ouvrir la concertation").click()
-    _done(page)
+    _done(page, "Concertation ouverte sur la version 1")
     _stepper(page, 2, "Concertation avec le(s) référent(s)")
     assert _state(letter) == LetterState.CONCERTATION
     assert page.get_by_role("button", name="Soumettre au conseil pédagogique").is_disabled()
@@ -253,7 +262,7 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     expect(page.get_by_text("La campagne PIX se tiendra en mars")).to_be_visible()
     assert Comment.objects.filter(letter=letter, author__username="referent1").count() == 1
     page.get_by_role("button", name="Donner mon accord").click()
-    _done(page)
+    _done(page, "Accord enregistré sur la version 1. Le chef d'établissement en est informé.")
     assert LetterReferent.objects.get(letter=letter, user__username="referent1").agreed_version
     # The agreement is given: the action is done, so it is no longer offered.
     expect(page.get_by_role("button", name="Donner mon accord")).to_have_count(0)
@@ -268,14 +277,15 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     _open_from_todo(page, title, "Donner mon accord")
     expect(page.get_by_text("La campagne PIX se tiendra en mars")).to_be_visible()
     page.get_by_role("button", name="Donner mon accord").click()
-    _done(page)
+    _done(page, "Accord enregistré sur la version 1. Le chef d'établissement en est informé.")
     assert LetterReferent.objects.get(letter=letter, user__username="referent2").agreed_version
     assert _state(letter) == LetterState.CONCERTATION
     shot(page, "accord-referent2")
     sign_out(page)
 
-    # 3. The principal submits the letter to the conseil pédagogique, on a meeting.
-    cp_meeting = _last_held(CouncilKind.PEDAGOGICAL)
+    # 3. The principal submits the letter to the conseil pédagogique, on its next
+    # meeting (the form offers the meetings to come, never a past one).
+    cp_meeting = _next_to_come(CouncilKind.PEDAGOGICAL)
     sign_in(page, "principal")
     shot(page, "a-faire-principal")
     _open_from_todo(page, title, "Soumettre au conseil pédagogique")
@@ -284,12 +294,17 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     page.get_by_label("Séance").select_option(label=_meeting_label(cp_meeting))
     shot(page, "soumission-principal")
     page.get_by_role("button", name="Soumettre au conseil pédagogique").click()
-    _done(page)
+    _done(page, "conseil pédagogique")
     _stepper(page, 3, "Avis du conseil pédagogique")
     assert _state(letter) == LetterState.PEDAGOGICAL_COUNCIL
     assert AgendaItem.objects.filter(letter=letter, meeting=cp_meeting).exists()
     shot(page, "soumise-au-cp")
     sign_out(page)
+    # The meeting is held (its date moved to an hour ago, rather than the clock).
+    Meeting.objects.filter(pk=cp_meeting.pk).update(
+        starts_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    cp_meeting.refresh_from_db()
 
     # 4. The CP's secretary records the opinion on the meeting's agenda page.
     sign_in(page, "secretaire-cp")
@@ -303,8 +318,8 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     row.get_by_role("link", name="Saisir les avis").click()
     page.wait_for_url(f"**/seances/{cp_meeting.pk}/avis/")
     entry = page.get_by_role("group", name=title)
-    _choose(entry, "Favorable")
-    entry.get_by_label("Observations").fill("Avis unanime ; la cible PIX est ambitieuse.")
+    _choose(entry, "Réservé")
+    entry.get_by_label("Observations").fill("Préciser le partage des missions entre référents.")
     shot(page, "avis-seance-cp")
     page.get_by_role("button", name="Enregistrer les avis").click()
     page.wait_for_url("**/seances/")
@@ -314,7 +329,7 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     # The opinion given, the letter goes on to the CA by itself: no click of the principal.
     assert _state(letter) == LetterState.BOARD
     opinion = Opinion.objects.get(letter=letter, council=CouncilKind.PEDAGOGICAL)
-    assert (opinion.meeting_id, opinion.opinion) == (cp_meeting.pk, "favorable")
+    assert (opinion.meeting_id, opinion.opinion) == (cp_meeting.pk, "reserve")
     page.get_by_role("navigation", name="Menu principal").get_by_role(
         "link", name="Lettres de mission"
     ).click()
@@ -329,38 +344,55 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     shot(page, "lettre-au-ca")
     sign_out(page)
 
-    # 5. The CA's secretary records the CA's opinion and votes on the letter's page.
+    # 5. The CA's secretary records the CA's opinion, unfavourable, and its votes on the
+    # letter's page.
     ca_meeting = _last_held(CouncilKind.BOARD)
     sign_in(page, "secretaire-ca")
     shot(page, "a-faire-secretaire-ca")
     _open_from_todo(page, title, "Saisir l'avis du conseil d'administration")
     page.get_by_label("Séance").select_option(label=_meeting_label(ca_meeting))
-    _choose(page, "Favorable")
+    opinion_form = page.locator("#action-record_board_opinion")
+    _choose(opinion_form, "Défavorable")
     page.get_by_label("Présents").fill("24")
-    page.get_by_label("Pour", exact=True).fill("20")
-    page.get_by_label("Contre").fill("1")
+    page.get_by_label("Pour", exact=True).fill("6")
+    page.get_by_label("Contre").fill("15")
     page.get_by_label("Abstentions").fill("2")
     page.get_by_label("Ne prennent pas part").fill("1")
     shot(page, "avis-ca-lettre")
     page.get_by_role("button", name="Saisir l'avis du conseil d'administration").click()
-    _done(page)
+    _done(page, "conseil d'administration")
     _stepper(page, 5, "En signature")
     assert _state(letter) == LetterState.SIGNATURE
     board = Opinion.objects.get(letter=letter, council=CouncilKind.BOARD)
+    assert board.opinion == "defavorable"
     assert (board.votes_for, board.votes_against, board.abstentions, board.not_voting) == (
-        20,
-        1,
+        6,
+        15,
         2,
         1,
     )
     assert (board.members_present, board.quorum_met) == (24, True)
     sign_out(page)
 
-    # 6. The principal and both référents sign the hash they are shown.
+    # 6. The principal and both référents sign the hash they are shown. Before she signs,
+    # the principal reads both councils' opinions and is told, next to « Signer », that
+    # they were reserved and unfavourable, with the way back offered.
     for number, signer in enumerate(("principal", "referent1", "referent2"), start=1):
         sign_in(page, signer)
         shot(page, f"a-faire-{signer}")
         _open_from_todo(page, title, "Signer")
+        if signer == "principal":
+            opinions = page.get_by_role("region", name="Avis des conseils")
+            expect(opinions.get_by_text("Réservé")).to_be_visible()
+            expect(opinions.get_by_text("Préciser le partage des missions")).to_be_visible()
+            expect(opinions.get_by_text("Défavorable")).to_be_visible()
+            expect(opinions.get_by_text("6 pour, 15 contre, 2 abstentions")).to_be_visible()
+            expect(opinions.get_by_text("24 membres présents")).to_be_visible()
+            warning = page.locator("#avis-a-peser")
+            expect(warning.get_by_text("un conseil a émis des réserves")).to_be_visible()
+            expect(warning.get_by_text("« Rouvrir la concertation »")).to_be_visible()
+            expect(page.get_by_role("button", name="Rouvrir la concertation")).to_be_visible()
+            shot(page, "avant-signature-principal")
         shown = page.locator("code").inner_text().strip()
         assert shown == content_sha256(MissionLetter.objects.get(pk=letter.pk))
         # The PDF they sign is framed above the hash (the only response that may be).
@@ -371,7 +403,7 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
         preview.element_handle().content_frame().wait_for_load_state()
         shot(page, f"signature-{signer}")
         page.get_by_role("button", name="Signer", exact=True).click()
-        _done(page)
+        _done(page, "Signature enregistrée sur la version 1.")
         assert Signature.objects.filter(letter=letter).count() == number
         assert Signature.objects.get(letter=letter, signer__username=signer).snapshot_sha256 == (
             shown
@@ -406,8 +438,10 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     shot(page, "compte-rendu-attendu")
     page.get_by_role("link", name="Le compte rendu de fin d'année").click()
     page.wait_for_url("**/compte-rendu/")
+    # The form; below it, « Remettre le compte rendu » lists what is still to fill in.
+    report_form = page.locator("#compte-rendu")
     for text in MISSIONS.values():  # one block per mission of the letter …
-        expect(page.get_by_text(text)).to_be_visible()
+        expect(report_form.get_by_text(text)).to_be_visible()
     for text in INDICATORS.values():  # … and one field per indicator, with its target
         expect(page.get_by_label(text)).to_be_visible()
     expect(page.get_by_text("cible : 90 %")).to_be_visible()
@@ -437,7 +471,7 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     shot(page, "compte-rendu-referent2")
     page.get_by_role("link", name=title).click()  # the breadcrumb, back to the letter
     page.get_by_role("button", name="Remettre le compte rendu").click()
-    _done(page)
+    _done(page, "Compte rendu remis.")
     _stepper(page, 8, "Compte rendu remis")
     assert _state(letter) == LetterState.REPORT_SUBMITTED
     assert YearEndReport.objects.get(letter=letter).submitted_by == User.objects.get(
@@ -452,12 +486,16 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     shot(page, "a-faire-principal")
     _open_from_todo(page, title, "Accuser réception du compte rendu")
     page.get_by_role("link", name="Le compte rendu de fin d'année").click()
-    assert page.get_by_label(INDICATORS["pix"]).input_value() == "82 %"
-    assert page.get_by_label(INDICATORS["pix"]).is_disabled()  # read-only for her
+    page.wait_for_url("**/compte-rendu/")
+    # She reads it as text, not as greyed fields, and acknowledges it there.
+    indicators = page.get_by_role("region", name="Indicateurs")
+    expect(indicators.get_by_text("82 %")).to_be_visible()
+    assert page.locator("input:disabled, select:disabled, textarea:disabled").count() == 0
     shot(page, "compte-rendu-principal")
-    page.go_back()
     page.get_by_role("button", name="Accuser réception du compte rendu").click()
-    _done(page)
+    _done(page, "la lettre est close")
+    assert page.url.endswith("/compte-rendu/")
+    page.get_by_role("link", name=title).click()  # the breadcrumb, back to the letter
     _stepper(page, 9, "Clôturée et archivée")
     assert _state(letter) == LetterState.CLOSED
     expect(page.get_by_text("Aucune action ne vous revient à cette étape.")).to_be_visible()

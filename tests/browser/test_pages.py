@@ -48,7 +48,7 @@ def test_discuss_agree_and_send_a_letter_to_the_council(browser_page):
     waiting.get_by_role("link").click()
     page.wait_for_url(letter_url)
     page.get_by_role("button", name="Donner mon accord").click()
-    expect(page.get_by_text("C'est fait.")).to_be_visible()
+    expect(page.get_by_text("Accord enregistré sur la version")).to_be_visible()
     check(page, "05-lettre-referent2")
     assert LetterReferent.objects.get(letter=renewal, user__username="referent2").agreed_version
     sign_out(page)
@@ -56,7 +56,7 @@ def test_discuss_agree_and_send_a_letter_to_the_council(browser_page):
     sign_in(page, "principal")
     page.goto(letter_url)
     page.get_by_role("button", name="Soumettre au conseil pédagogique").click()
-    expect(page.get_by_text("C'est fait.")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="conseil pédagogique")).to_be_visible()
     renewal.refresh_from_db()
     assert renewal.state == LetterState.PEDAGOGICAL_COUNCIL
     expect(page.get_by_text("Avis du conseil pédagogique").first).to_be_visible()
@@ -164,6 +164,6 @@ def test_an_agreement_from_a_page_left_open_shows_what_changed(browser_page, wid
     check(page, f"06-accord-refuse-{width}")
 
     page.get_by_role("button", name="Donner mon accord").click()
-    expect(page.get_by_text("C'est fait.")).to_be_visible()
+    expect(page.get_by_text("Accord enregistré sur la version")).to_be_visible()
     agreed = LetterReferent.objects.get(letter=renewal, user__username="referent2")
     assert agreed.agreed_version == 2

@@ -17,7 +17,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import timezone
+from django.utils import timezone, translation
 from pypdf import PdfReader
 
 from governance.models import CatalogItem
@@ -189,7 +189,8 @@ def test_each_audit_event_is_archived_once_and_verified(settings, tmp_path: Path
     events = list(AuditEvent.objects.filter(letter=letter).order_by("sequence"))
     assert [e.action for e in events] == ["create", "open_concertation"]
 
-    assert render_pending_archives() == len(events)
+    with translation.override("en"):  # an archive is French, whoever's page asked for it
+        assert render_pending_archives() == len(events)
     assert not OutboxItem.objects.filter(
         kind=OutboxKind.ARCHIVE, status=OutboxStatus.PENDING
     ).exists()
@@ -204,7 +205,12 @@ def test_each_audit_event_is_archived_once_and_verified(settings, tmp_path: Path
     last = archives[-1]
     with last.file.open("rb") as stored_file:
         archived = pdf_text(stored_file.read())
-    assert "Archive de l'étape n° 2 « open_concertation »" in flat(archived)
+    # The step named in French, as the history names it, at the foot and in the name.
+    assert "Archive de l'étape n° 2 « Ouvrir la concertation »" in flat(archived)
+    assert [Path(a.file.name).name for a in archives] == [
+        f"0001-creation-de-la-lettre-{events[0].hash[:12]}.pdf",
+        f"0002-ouvrir-la-concertation-{events[1].hash[:12]}.pdf",
+    ]
     assert events[-1].hash in compact(archived)
     assert "état : Concertation avec le(s) référent(s)" in flat(archived)
 

@@ -317,7 +317,21 @@ INVALID_EDITS = [
     pytest.param(lambda s, w: {"period_start": "01/09/2026"}, "period_start", id="bad-date"),
     pytest.param(lambda s, w: {"period_end": "2026-02-30"}, "period_end", id="impossible-date"),
     pytest.param(
-        lambda s, w: {"period_start": "2027-03-01", "period_end": "2027-02-01"},
+        lambda s, w: {"period_kind": "dates", "period_start": "2026-06-01"},
+        "period_start",
+        id="period-outside-the-school-year",
+    ),
+    pytest.param(
+        lambda s, w: {"period_start": "2027-01-01"},
+        "period_start",
+        id="own-dates-with-the-school-year",
+    ),
+    pytest.param(
+        lambda s, w: {
+            "period_kind": "dates",
+            "period_start": "2027-03-01",
+            "period_end": "2027-02-01",
+        },
         "period_end",
         id="period-end-before-start",
     ),

@@ -75,7 +75,7 @@ def test_actions_fired_from_the_page_go_through_the_services(client):
     client.force_login(school.principal)
     url = f"/lettres/{letter.pk}/actions/"
     response = client.post(f"{url}open_concertation/", follow=True)
-    assert "C&#x27;est fait." in response.content.decode()
+    assert "Concertation ouverte sur la version 1" in response.content.decode()
     letter.refresh_from_db()
     assert letter.state == LetterState.CONCERTATION
 

@@ -413,7 +413,11 @@ def test_open_concertation_needs_every_mission_assigned(world: World):
 def test_open_concertation_needs_a_period_within_the_school_year(
     world: World, period: dict[str, Any], code: str
 ):
-    school, letter = _draft(world, **period)
+    """The guard holds for a letter saved before its period was checked at save (the
+    editor and the API now refuse such dates: test_content)."""
+    school, letter = world.at("draft")
+    dates = {name: value or None for name, value in period.items()}
+    MissionLetter.objects.filter(pk=letter.pk).update(period_kind="dates", **dates)
     with pytest.raises(ConditionsUnmet) as excinfo:
         _fire(letter, "open_concertation", school.principal)
     assert codes(excinfo) == {code}

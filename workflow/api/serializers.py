@@ -24,6 +24,8 @@ from workflow.models import (
     RecognitionMode,
     YearEndReport,
 )
+from workflow.selectors.comments import editable_until, request_state
+from workflow.services.comments import MAX_LENGTH
 
 
 class ReferentSerializer(serializers.Serializer):
@@ -166,6 +168,12 @@ class LetterCreateSerializer(LetterContentSerializer):
     school_year = serializers.CharField(help_text="Année scolaire, par exemple 2027-2028.")
 
 
+class LetterRenewSerializer(serializers.Serializer):
+    """``POST /letters/{id}/renew/``: the school year of the draft to make."""
+
+    school_year = serializers.CharField(help_text="Année scolaire, par exemple 2027-2028.")
+
+
 class LetterUpdateSerializer(LetterContentSerializer):
     version = serializers.IntegerField(
         min_value=1,
@@ -196,6 +204,16 @@ class TransitionPayloadSerializer(serializers.Serializer):
     members_present = serializers.IntegerField(required=False, min_value=0, max_value=1000)
     remarks = serializers.CharField(required=False, allow_blank=True, max_length=8000)
     snapshot_sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", required=False)
+    board_meeting = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Avis du conseil pédagogique : la séance du CA où la lettre est inscrite.",
+    )
+    votes_confirmed = serializers.BooleanField(
+        required=False,
+        help_text="Le conseil a bien rendu cet avis, même si le décompte des voix semble "
+        "dire autre chose (sinon 400 sur votes_confirmed).",
+    )
 
 
 class CommentSerializer(serializers.ModelSerializer):
@@ -203,7 +221,31 @@ class CommentSerializer(serializers.ModelSerializer):
     author_name = serializers.CharField(source="author.get_full_name", read_only=True)
     mission = serializers.IntegerField(source="mission_id", required=False, allow_null=True)
     indicator = serializers.IntegerField(source="indicator_id", required=False, allow_null=True)
-    body = serializers.CharField(max_length=8000)
+    body = serializers.CharField(
+        max_length=MAX_LENGTH, help_text="Vide quand son auteur l'a supprimé (`deleted_at`)."
+    )
+    is_change_request = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Demande de modification de la lettre (un référent seulement).",
+    )
+    answers = serializers.IntegerField(
+        source="answers_id",
+        required=False,
+        allow_null=True,
+        help_text="La demande de modification à laquelle ce message répond (le chef "
+        "d'établissement ou son adjoint par délégation).",
+    )
+    request_state = serializers.SerializerMethodField(
+        help_text="Pour une demande de modification : `open` tant que personne n'y a répondu "
+        "ni ne l'a marquée traitée, puis `answered` ou `resolved` ; sinon `null`."
+    )
+    resolved_by = serializers.CharField(
+        source="resolved_by.username", read_only=True, allow_null=True
+    )
+    editable_until = serializers.SerializerMethodField(
+        help_text="Jusqu'à quand son auteur peut le corriger (PATCH) ou le supprimer (DELETE)."
+    )
 
     class Meta:
         model = Comment
@@ -217,8 +259,42 @@ class CommentSerializer(serializers.ModelSerializer):
             "anchor_text",
             "version",
             "created_at",
+            "edited_at",
+            "deleted_at",
+            "editable_until",
+            "is_change_request",
+            "answers",
+            "request_state",
+            "resolved_at",
+            "resolved_by",
         ]
-        read_only_fields = ["id", "author", "author_name", "anchor_text", "version", "created_at"]
+        read_only_fields = [
+            "id",
+            "author",
+            "author_name",
+            "anchor_text",
+            "version",
+            "created_at",
+            "edited_at",
+            "deleted_at",
+            "resolved_at",
+        ]
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=["open", "answered", "resolved"], allow_null=True)
+    )
+    def get_request_state(self, comment: Comment) -> str | None:
+        return request_state(comment)
+
+    @extend_schema_field(serializers.DateTimeField())
+    def get_editable_until(self, comment: Comment) -> str:
+        return serializers.DateTimeField().to_representation(editable_until(comment))
+
+
+class CommentEditSerializer(serializers.Serializer):
+    """A correction: the message's new text."""
+
+    body = serializers.CharField(max_length=MAX_LENGTH)
 
 
 class AuditEventSerializer(serializers.ModelSerializer):

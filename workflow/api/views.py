@@ -31,8 +31,10 @@ from workflow.api.serializers import (
     ArchiveSerializer,
     AuditEventSerializer,
     AvailableTransitionSerializer,
+    CommentEditSerializer,
     CommentSerializer,
     LetterCreateSerializer,
+    LetterRenewSerializer,
     LetterSerializer,
     LetterUpdateSerializer,
     MeetingOpinionsSerializer,
@@ -52,16 +54,21 @@ from workflow.models import (
     AgendaItem,
     Archive,
     AuditEvent,
-    Comment,
     LetterState,
     LetterVersion,
     MissionLetter,
     YearEndReport,
 )
+from workflow.selectors.comments import thread
 from workflow.selectors.visibility import get_visible_letter, meetings_visible_to, visible_letters
-from workflow.services.comments import add_comment
+from workflow.services.comments import (
+    add_comment,
+    delete_comment,
+    edit_comment,
+    resolve_change_request,
+)
 from workflow.services.content import update_letter
-from workflow.services.letters import create_letter
+from workflow.services.letters import create_letter, renew_letter
 from workflow.services.meetings import record_meeting_opinions
 from workflow.services.report import save_report
 
@@ -72,6 +79,13 @@ def _object(request: Request) -> dict[str, Any]:
     if not isinstance(request.data, dict):
         raise exceptions.ValidationError({"body": [_("Un objet JSON est attendu.")]})
     return dict(request.data)
+
+
+def _comment_response(
+    letter: MissionLetter, comment_id: int, code: int = status.HTTP_200_OK
+) -> Response:
+    """A message of the thread as the API shows it, with the state of a change request."""
+    return Response(CommentSerializer(thread(letter).get(pk=comment_id)).data, status=code)
 
 
 def _letter_response(user: User, letter_id: int, code: int = status.HTTP_200_OK) -> Response:
@@ -272,7 +286,8 @@ class LetterViewSet(
     @extend_schema(methods=["POST"], request=CommentSerializer, responses={201: CommentSerializer})
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def comments(self, request: Request, pk: str) -> Response:
-        """The concertation thread; POST adds a message (principal's side or référent)."""
+        """The concertation thread; POST adds a message (principal's side or référent):
+        a référent's may be a change request, the principal's side may answer one."""
         user = signed_in_user(request)
         letter = get_visible_letter(user, int(pk))
         if request.method == "POST":
@@ -283,10 +298,56 @@ class LetterViewSet(
                 body=data.get("body"),
                 mission_id=data.get("mission"),
                 indicator_id=data.get("indicator"),
+                is_change_request=data.get("is_change_request", False),
+                answers_id=data.get("answers"),
             )
-            return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
-        comments = Comment.objects.filter(letter=letter).select_related("author")
-        return self._paginated(comments, CommentSerializer)
+            return _comment_response(letter, comment.pk, status.HTTP_201_CREATED)
+        return self._paginated(thread(letter), CommentSerializer)
+
+    @extend_schema(
+        methods=["PATCH"], request=CommentEditSerializer, responses={200: CommentSerializer}
+    )
+    @extend_schema(methods=["DELETE"], request=None, responses={200: CommentSerializer})
+    @action(
+        detail=True,
+        methods=["patch", "delete"],
+        url_path="comments/<int:comment_id>",
+        pagination_class=None,
+        filter_backends=[],
+        # Letters are never deleted; a message is, by its author (a mark, see below).
+        http_method_names=["patch", "delete", "options"],
+    )
+    def comment(self, request: Request, pk: str, comment_id: int) -> Response:
+        """Its author corrects (PATCH ``{body}``) or deletes (DELETE) a message, within
+        15 minutes of posting and while nobody has answered it; after that, 409
+        ``not_editable``. A deleted message stays in the thread, emptied, with its
+        ``deleted_at``."""
+        user = signed_in_user(request)
+        letter = get_visible_letter(user, int(pk))
+        if request.method == "DELETE":
+            delete_comment(letter_id=letter.pk, comment_id=comment_id, user=user)
+        else:
+            data = _object(request)
+            edit_comment(
+                letter_id=letter.pk, comment_id=comment_id, user=user, body=data.get("body")
+            )
+        return _comment_response(letter, comment_id)
+
+    @extend_schema(request=None, responses=CommentSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="comments/<int:comment_id>/resolve",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def resolve_comment(self, request: Request, pk: str, comment_id: int) -> Response:
+        """The principal's side marks a change request resolved without answering it in
+        the thread; on a request already answered or resolved, nothing changes."""
+        user = signed_in_user(request)
+        letter = get_visible_letter(user, int(pk))
+        resolve_change_request(letter_id=letter.pk, comment_id=comment_id, user=user)
+        return _comment_response(letter, comment_id)
 
     @extend_schema(responses=AuditEventSerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[])
@@ -324,6 +385,19 @@ class LetterViewSet(
             render_letter_pdf(full_snapshot(letter)),
             f"lettre-de-mission-{letter.pk}-v{letter.version}.pdf",
         )
+
+    @extend_schema(request=LetterRenewSerializer, responses={201: LetterSerializer})
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def renew(self, request: Request, pk: str) -> Response:
+        """Next year's draft from a letter in force (principal, or deputy by delegation):
+        201 and the draft; 409 ``letter_exists`` if that year has its letter."""
+        user = signed_in_user(request)
+        code = str(_object(request).get("school_year", ""))
+        year = SchoolYear.objects.filter(code=code).first()
+        if year is None:
+            raise exceptions.ValidationError({"school_year": [_("Année scolaire inconnue.")]})
+        letter = renew_letter(letter_id=int(pk), user=user, school_year=year)
+        return _letter_response(user, letter.pk, status.HTTP_201_CREATED)
 
     @extend_schema(request=ReportSerializer, responses=ReportSerializer)
     @action(detail=True, methods=["get", "put"], pagination_class=None, filter_backends=[])

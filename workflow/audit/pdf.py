@@ -140,14 +140,17 @@ def render_letter_pdf(snapshot: dict[str, Any], *, event: dict[str, Any] | None 
     return _html_to_pdf(html)
 
 
-def render_event_pdf(event: AuditEvent) -> bytes:
+def render_event_pdf(event: AuditEvent, *, action_label: str) -> bytes:
     """The archive of one step of the history: the letter as the event's snapshot holds
-    it, with the step's number, action, moment, actor and hash at its foot."""
+    it, with the step's number, French name (``action_label``, the history's name of
+    its action, ``workflow.lifecycle.table.action_label``), moment, actor and hash at
+    its foot."""
     return render_letter_pdf(
         event.snapshot,
         event={
             "sequence": event.sequence,
             "action": event.action,
+            "action_label": action_label,
             "created_at": timezone.localtime(event.created_at).strftime("%d/%m/%Y à %H:%M"),
             "actor_label": event.actor_label,
             "hash": event.hash,

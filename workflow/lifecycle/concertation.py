@@ -86,6 +86,10 @@ SPECS = [
         _perform_open_concertation,
         guard=lambda letter, actor: guards.open_concertation_unmet(letter),
         notify=lambda letter: tell(referent_users(letter), "concertation_opened"),
+        done=gettext_lazy(
+            "Concertation ouverte sur la version %(version)s : les référents sont invités "
+            "à la relire et à donner leur accord."
+        ),
     ),
     TransitionSpec(
         "agree",
@@ -97,6 +101,9 @@ SPECS = [
         notify=lambda letter: tell(people_with_role(letter, Role.PRINCIPAL), "referent_agreed"),
         awaits=_awaited_agreements,
         form=Form.AGREE,
+        done=gettext_lazy(
+            "Accord enregistré sur la version %(version)s. Le chef d'établissement en est informé."
+        ),
     ),
     TransitionSpec(
         "return_to_draft",
@@ -107,5 +114,8 @@ SPECS = [
         notify=lambda letter: tell(referent_users(letter), "returned_to_draft"),
         presentation=Presentation.SECONDARY,
         form=Form.REASON,
+        done=gettext_lazy(
+            "La lettre est revenue au brouillon. Les référents en sont informés, avec votre motif."
+        ),
     ),
 ]

@@ -53,6 +53,9 @@ class OpinionPayload(forms.Form):
     not_voting = _count(_("Ne prennent pas part au vote"))
     members_present = _count(_("Membres présents"))
     remarks = forms.CharField(label=_("Observations"), required=False, max_length=8000)
+    votes_confirmed = forms.BooleanField(
+        label=_("Le conseil a bien rendu cet avis, malgré le décompte des voix"), required=False
+    )
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

@@ -81,6 +81,9 @@ SPECS = [
         notify=lambda letter: tell(referent_users(letter), "report_due"),
         presentation=Presentation.SECONDARY,
         form=Form.REASON,
+        done=gettext_lazy(
+            "Le compte rendu de fin d'année est ouvert : les référents sont invités à le remplir."
+        ),
     ),
     TransitionSpec(
         "submit_report",
@@ -93,6 +96,10 @@ SPECS = [
             "report_submitted",
         ),
         awaits=lambda waiting: [user for user, _agreed in waiting.referents],
+        done=gettext_lazy(
+            "Compte rendu remis. Le chef d'établissement et la délégation académique "
+            "en sont informés."
+        ),
     ),
     TransitionSpec(
         "return_report",
@@ -103,6 +110,10 @@ SPECS = [
         notify=lambda letter: tell(referent_users(letter), "report_returned"),
         presentation=Presentation.SECONDARY,
         form=Form.REASON,
+        done=gettext_lazy(
+            "Compte rendu renvoyé aux référents, avec votre motif : ils le complètent "
+            "puis le remettent à nouveau."
+        ),
     ),
     TransitionSpec(
         "acknowledge_report",
@@ -111,5 +122,6 @@ SPECS = [
         _perform_acknowledge_report,
         notify=lambda letter: tell(referent_users(letter), "report_acknowledged"),
         awaits=lambda waiting: waiting.holders(Role.PRINCIPAL),
+        done=gettext_lazy("Réception du compte rendu accusée : la lettre est close."),
     ),
 ]

@@ -153,5 +153,9 @@ SPECS = [
         notify=_notify_sign,
         awaits=_awaited_signers,
         form=Form.SIGN,
+        done=gettext_lazy(
+            "Signature enregistrée sur la version %(version)s. "
+            "La lettre est à l'étape « %(state)s »."
+        ),
     ),
 ]

@@ -15,6 +15,7 @@ from typing import Any
 
 from django import forms
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 from django_fsm import RETURN_VALUE
 
 from governance.models import Role, User
@@ -126,6 +127,9 @@ class TransitionSpec:
     presentation: Presentation = Presentation.PRIMARY
     form: Form = Form.PLAIN
     council: str = ""  # the council whose meetings the form offers
+    # What the person is told once it is done: what happened and what comes next
+    # (``%(version)s``, ``%(state)s``: the letter's, after the step).
+    done: Promise | None = None
 
     @property
     def _fsm(self) -> list[Any]:
@@ -149,6 +153,16 @@ class TransitionSpec:
     def to_do(self) -> bool:
         """Whether it is a step expected of whoever may fire it (their À faire)."""
         return self.presentation == Presentation.PRIMARY
+
+    def done_message(self, letter: MissionLetter) -> str:
+        template = self.done or gettext_lazy(
+            "« %(label)s » : c'est fait. La lettre est à l'étape « %(state)s »."
+        )
+        return str(template) % {
+            "label": self.label,
+            "version": letter.version,
+            "state": LetterState(letter.state).label,
+        }
 
     @property
     def needs_reason(self) -> bool:

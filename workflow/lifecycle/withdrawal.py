@@ -26,5 +26,8 @@ SPECS = [
         notify=lambda letter: tell(referent_users(letter), "letter_withdrawn"),
         presentation=Presentation.DESTRUCTIVE,
         form=Form.REASON,
+        done=gettext_lazy(
+            "La lettre est abandonnée. Les référents en sont informés, avec votre motif."
+        ),
     ),
 ]

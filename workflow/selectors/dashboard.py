@@ -14,14 +14,16 @@ from django.utils.translation import gettext as _
 from governance.imp import check_envelope, envelope_weight
 from governance.models import (
     Establishment,
+    Role,
     SchoolYear,
     User,
 )
 from governance.selectors import (
+    HeldRole,
     may_see_dashboard,
 )
 from workflow.errors import NotPermitted
-from workflow.models import LetterReferent, LetterState, MissionLetter
+from workflow.models import LetterReferent, LetterState, MissionLetter, YearEndReport
 from workflow.selectors.visibility import visible_letters
 
 
@@ -114,3 +116,15 @@ def academy_dashboard(user: User, school_year: SchoolYear | None, today: dt.date
         ).order_by("period_start")[:200]
     )
     return Dashboard(school_year, counts, rows, overdue, late)
+
+
+def received_reports(user: User, roles: list[HeldRole], limit: int = 20) -> list[YearEndReport]:
+    """The year-end reports sent to the DAN (``user``, holding ``roles``), newest first:
+    her À faire lists them, each linking to the report."""
+    if not any(assignment.role == Role.DAN for assignment in roles):
+        return []
+    return list(
+        YearEndReport.objects.filter(letter__in=visible_letters(user), submitted_at__isnull=False)
+        .select_related("letter__establishment", "letter__school_year", "submitted_by")
+        .order_by("-submitted_at")[:limit]
+    )

@@ -1,30 +1,92 @@
 """The concertation's thread: a message from the principal's side or a référent,
 optionally about one mission or indicator.
+
+A référent may mark their message as a request to change the letter; it stays open
+until the principal's side answers it (a message that ``answers`` it) or marks it
+resolved. Its author may correct or delete a message for a short while
+(``selectors.comments.EDIT_WINDOW``) as long as nobody has answered it. Corrections and
+deletions tell nobody: the e-mail announcing a message links to the thread, which shows
+the message as it now stands, marked corrected, or « supprimé par son auteur ».
 """
 
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from governance.imp import NARROW_NBSP
 from governance.models import (
     Role,
     User,
 )
 from workflow.errors import (
     InvalidInput,
-    NotEditable,
+    LetterNotFound,
     NotPermitted,
 )
 from workflow.models import (
     Comment,
-    LetterState,
+    MissionLetter,
+)
+from workflow.selectors.actors import Actor
+from workflow.selectors.comments import (
+    OPEN,
+    answer_refusal,
+    change_refusal,
+    post_refusal,
+    request_state,
 )
 from workflow.selectors.visibility import people_with_role, referent_users
 from workflow.services.writes import as_id, locked_letter, record_write
 
-# The longest message the thread takes.
-MAX_LENGTH = 8000
+# The longest message the thread takes, in characters (the pages count them as typed).
+MAX_LENGTH = 5000
+
+
+def grouped(number: int) -> str:
+    """``5000`` → ``"5 000"``, thousands apart the French way."""
+    return f"{number:,}".replace(",", NARROW_NBSP)
+
+
+def clean_body(body: object) -> str:
+    """The message as kept: line ends as ``\\n`` (a browser sends ``\\r\\n``, which would
+    count twice), no surrounding blanks; refused when empty or too long."""
+    text = body if isinstance(body, str) else ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        raise InvalidInput({"body": [_("Le message est vide.")]})
+    if len(text) > MAX_LENGTH:
+        raise InvalidInput(
+            {
+                "body": [
+                    _(
+                        "Le message compte %(count)s caractères, pour %(max)s au plus : "
+                        "raccourcissez-le de %(over)s caractères."
+                    )
+                    % {
+                        "count": grouped(len(text)),
+                        "max": grouped(MAX_LENGTH),
+                        "over": grouped(len(text) - MAX_LENGTH),
+                    }
+                ]
+            }
+        )
+    return text
+
+
+def _require_participant(letter: MissionLetter, actor: Actor) -> None:
+    refusal = post_refusal(letter, actor)
+    if refusal is not None:
+        raise refusal
+
+
+def _comment_of(letter: MissionLetter, comment_id: object) -> Comment:
+    comment = letter.comments.filter(pk=as_id(comment_id)).first()
+    if comment is None:
+        # The same answer as for a letter one may not see: 404 ``not_found``.
+        raise LetterNotFound(_("Message introuvable."))
+    return comment
 
 
 def add_comment(
@@ -34,23 +96,31 @@ def add_comment(
     body: object,
     mission_id: object = None,
     indicator_id: object = None,
+    is_change_request: object = False,
+    answers_id: object = None,
 ) -> Comment:
     """A message in the concertation thread, by the principal's side or a référent,
     optionally about one mission or indicator (their ids, as the client sent them).
-    The other participants are told."""
-    body = body.strip() if isinstance(body, str) else ""
-    if not body:
-        raise InvalidInput({"body": [_("Le message est vide.")]})
-    if len(body) > MAX_LENGTH:
-        raise InvalidInput({"body": [_("%(count)s caractères au plus.") % {"count": MAX_LENGTH}]})
+    A référent's may be a change request (``is_change_request``); the principal's side
+    may answer one (``answers_id``). The other participants are told."""
+    body = clean_body(body)
+    if not isinstance(is_change_request, bool):
+        raise InvalidInput({"is_change_request": [_("Vrai ou faux est attendu.")]})
     with transaction.atomic():
         letter, actor = locked_letter(letter_id, user)
-        if not (actor.acts_for_principal or actor.is_referent):
-            raise NotPermitted(
-                _("La concertation réunit le chef d'établissement et les référents.")
-            )
-        if letter.state in (LetterState.CLOSED, LetterState.WITHDRAWN):
-            raise NotEditable(_("La lettre est close : on ne peut plus la commenter."))
+        _require_participant(letter, actor)
+        if is_change_request and not actor.is_referent:
+            raise NotPermitted(_("Seul un référent demande une modification de la lettre."))
+        answered = None
+        if answers_id is not None:
+            answered = letter.comments.filter(pk=as_id(answers_id)).first()
+            if answered is None:
+                raise InvalidInput(
+                    {"answers": [_("Ce message n'est pas dans la concertation de cette lettre.")]}
+                )
+            refusal = answer_refusal(letter, actor, answered)
+            if refusal is not None:
+                raise refusal
         mission = indicator = None
         anchor = ""
         if mission_id is not None:
@@ -71,6 +141,8 @@ def add_comment(
             indicator=indicator,
             anchor_text=anchor,
             version=letter.version,
+            is_change_request=is_change_request,
+            answers=answered,
         )
         participants = referent_users(letter) + people_with_role(letter, Role.PRINCIPAL)
         record_write(
@@ -79,4 +151,63 @@ def add_comment(
             told=[(person, "comment_posted") for person in participants],
             about=f"comment:{comment.pk}",
         )
+    return comment
+
+
+def _own_comment(
+    letter_id: int, comment_id: object, user: User
+) -> tuple[MissionLetter, Actor, Comment]:
+    """The letter (locked), the actor and their message, if they may still change it:
+    the refusal otherwise (another's message, the window closed, an answer given)."""
+    letter, actor = locked_letter(letter_id, user)
+    _require_participant(letter, actor)
+    comment = _comment_of(letter, comment_id)
+    refusal = change_refusal(comment, user, timezone.now())
+    if refusal is not None:
+        raise refusal
+    return letter, actor, comment
+
+
+def edit_comment(*, letter_id: int, comment_id: object, user: User, body: object) -> Comment:
+    """Its author corrects a message, within the window and while nobody has answered
+    it. Nobody is told (see the module's note); the thread shows it corrected."""
+    body = clean_body(body)
+    with transaction.atomic():
+        letter, actor, comment = _own_comment(letter_id, comment_id, user)
+        if body == comment.body:
+            return comment
+        comment.body, comment.edited_at = body, timezone.now()
+        comment.save(update_fields=["body", "edited_at"])
+        record_write(letter, actor=actor, told=[], about=f"comment:{comment.pk}")
+    return comment
+
+
+def delete_comment(*, letter_id: int, comment_id: object, user: User) -> Comment:
+    """Its author deletes a message, within the window and while nobody has answered
+    it. The row stays, emptied and marked deleted: the thread shows that a message was
+    there and was withdrawn by its author. Nobody is told."""
+    with transaction.atomic():
+        letter, actor, comment = _own_comment(letter_id, comment_id, user)
+        comment.body, comment.deleted_at = "", timezone.now()
+        comment.save(update_fields=["body", "deleted_at"])
+        record_write(letter, actor=actor, told=[], about=f"comment:{comment.pk}")
+    return comment
+
+
+def resolve_change_request(*, letter_id: int, comment_id: object, user: User) -> Comment:
+    """The principal's side marks a change request resolved without answering it in
+    the thread (a change made in the letter, a word in person). Doing it twice, or on a
+    request already answered, changes nothing."""
+    with transaction.atomic():
+        letter, actor = locked_letter(letter_id, user)
+        comment = _comment_of(letter, comment_id)
+        refusal = answer_refusal(letter, actor, comment, field="comment")
+        if refusal is not None:
+            raise refusal
+        state = request_state(comment)
+        if state != OPEN:
+            return comment
+        comment.resolved_at, comment.resolved_by = timezone.now(), user
+        comment.save(update_fields=["resolved_at", "resolved_by"])
+        record_write(letter, actor=actor, told=[], about=f"comment:{comment.pk}")
     return comment

@@ -109,8 +109,51 @@ def _apply_fields(
             errors.setdefault(name, []).append(message)
             continue
         setattr(letter, name, value)
+    _check_period(letter, changes, errors)
+
+
+def _check_period(
+    letter: MissionLetter, changes: Mapping[str, Any], errors: dict[str, list[str]]
+) -> None:
+    """« Année scolaire » takes the school year's own dates (others sent with it are
+    refused); any other period lies within the school year, its end after its start."""
+    year = letter.school_year
+    bounds = {"start": _day(year.starts_on), "end": _day(year.ends_on), "year": year.code}
+    if letter.period_kind == PeriodKind.SCHOOL_YEAR:
+        own = {"period_start": year.starts_on, "period_end": year.ends_on}
+        for name, day in own.items():
+            if name in changes and getattr(letter, name) not in (None, day):
+                errors.setdefault(name, []).append(
+                    _(
+                        "Avec « Année scolaire », la période va du %(start)s au %(end)s : "
+                        "choisissez « Dates choisies » pour d'autres dates."
+                    )
+                    % bounds
+                )
+        letter.period_start, letter.period_end = year.starts_on, year.ends_on
+        return
+    for name in ("period_start", "period_end"):
+        day = getattr(letter, name)
+        if day is None:
+            errors.setdefault(name, []).append(_("Indiquez la date."))
+        elif not year.starts_on <= day <= year.ends_on:
+            errors.setdefault(name, []).append(
+                _("La période doit tenir dans l'année scolaire %(year)s, du %(start)s au %(end)s.")
+                % bounds
+            )
     if letter.period_start and letter.period_end and letter.period_start > letter.period_end:
         errors.setdefault("period_end", []).append(_("La fin de la période suit son début."))
+
+
+def _day(day: dt.date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def _person(username: object) -> str:
+    """A person named in input, by their name when the account exists (the input
+    names accounts; the messages name people)."""
+    user = User.objects.filter(username=str(username)).first()
+    return (user.get_full_name() or user.username) if user else str(username)
 
 
 def _replace_referents(letter: MissionLetter, rows: Any, errors: dict[str, list[str]]) -> None:
@@ -130,7 +173,8 @@ def _replace_referents(letter: MissionLetter, rows: Any, errors: dict[str, list[
         user = teachers.get(str(username))
         if user is None:
             errors.setdefault(f"{prefix}.user", []).append(
-                _("« %(user)s » n'est pas enseignant de l'établissement.") % {"user": username}
+                _("« %(user)s » n'est pas enseignant de l'établissement.")
+                % {"user": _person(username)}
             )
             continue
         mode = row.get("mode")
@@ -221,7 +265,8 @@ def _replace_missions(letter: MissionLetter, rows: Any, errors: dict[str, list[s
         for username in row.get("referents") or []:
             if username not in referents:
                 errors.setdefault(f"{prefix}.referents", []).append(
-                    _("« %(user)s » n'est pas référent de cette lettre.") % {"user": username}
+                    _("« %(user)s » n'est pas référent de cette lettre.")
+                    % {"user": _person(username)}
                 )
             else:
                 carried_by.append(referents[username])

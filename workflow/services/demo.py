@@ -200,7 +200,8 @@ def load(gov: DemoGovernance) -> None:
         letter_id=college.pk,
         name="submit_to_pedagogical_council",
         user=u["principal2"],
-        payload={"meeting": college_meetings["pedagogical_next"].pk},
+        # On the agenda of the meeting held a week ago, whose opinion is still to record.
+        payload={"meeting": college_meetings["pedagogical_past"].pk},
     )
 
     # Collège Gustave-Eiffel, next year: a draft begun by the principal.

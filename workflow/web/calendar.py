@@ -18,7 +18,8 @@ MEETING_LENGTH = dt.timedelta(hours=2)
 
 def meetings_calendar(meetings: Iterable[Meeting], letter_titles: dict[int, list[str]]) -> bytes:
     """One VEVENT per meeting; the letters on its agenda are listed in its description.
-    ``letter_titles`` maps a meeting to the letters the reader may see."""
+    ``letter_titles`` maps a meeting to the letters the reader may see that still wait
+    for its opinion, each with its state (``workflow.web.meetings``)."""
     calendar = Calendar()
     calendar.add("prodid", "-//Lettres de mission//séances des conseils//FR")
     calendar.add("version", "2.0")

@@ -12,15 +12,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.db.models.fields.json import KT
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from governance.councils import votes_required
 from governance.imp import recognition_label
 from governance.models import (
+    Council,
+    CouncilKind,
     Meeting,
     MissionPriority,
     SchoolYear,
@@ -29,6 +33,8 @@ from governance.models import (
 from governance.selectors import (
     heads_of,
     held_roles,
+    may_schedule_meeting,
+    meetings_to_come,
     signed_in_user,
 )
 from workflow.audit.versions import (
@@ -42,11 +48,11 @@ from workflow.errors import (
     ConditionsUnmet,
     InvalidInput,
     LetterExists,
-    LetterNotFound,
     NotPermitted,
     SnapshotMismatch,
     WorkflowError,
 )
+from workflow.lifecycle.councils import opinion_meetings
 from workflow.lifecycle.engine import available_transitions, fire_transition
 from workflow.lifecycle.signature import signature_sheet
 from workflow.lifecycle.spec import Form, Presentation
@@ -54,7 +60,6 @@ from workflow.lifecycle.table import TRANSITIONS, action_label
 from workflow.lifecycle.todo import to_do
 from workflow.models import (
     AuditEvent,
-    Comment,
     FollowUp,
     LetterState,
     Means,
@@ -64,11 +69,23 @@ from workflow.models import (
     choice_label,
 )
 from workflow.selectors.actors import Actor, actor_for
+from workflow.selectors.dashboard import received_reports
 from workflow.selectors.envelope import letter_warnings
 from workflow.selectors.stepper import lifecycle_step
-from workflow.selectors.visibility import get_visible_letter, visible_letters
-from workflow.services.comments import add_comment
-from workflow.services.letters import create_letter
+from workflow.selectors.story import council_opinions, doubtful_opinions, standing_reason
+from workflow.selectors.visibility import visible_letters
+from workflow.selectors.years import (
+    free_years,
+    letters_to_renew,
+    next_school_year,
+    renewal_year,
+)
+from workflow.services.letters import create_letter, renew_letter
+from workflow.services.writes import as_id
+from workflow.web.access import letter_or_404
+from workflow.web.comments import concertation
+from workflow.web.field_errors import labelled_errors
+from workflow.web.meetings import reconvene_address
 
 # The states in which a letter has signatures to show, or is collecting them.
 SIGNED_OR_SIGNING = frozenset(
@@ -82,20 +99,22 @@ SIGNED_OR_SIGNING = frozenset(
 )
 
 
-def letter_or_404(user: User, letter_id: int) -> MissionLetter:
-    try:
-        return get_visible_letter(user, letter_id)
-    except LetterNotFound as exc:
-        raise Http404(exc.detail) from exc
-
-
 @login_required
 def todo(request: HttpRequest) -> HttpResponse:
     """À faire: the letters waiting for something from this person."""
     user = signed_in_user(request)
     roles = held_roles(user)
     items = to_do(user, roles)
-    return render(request, "workflow/todo.html", {"items": items, "roles": roles})
+    return render(
+        request,
+        "workflow/todo.html",
+        {
+            "items": items,
+            "roles": roles,
+            "reports": received_reports(user, roles),
+            "to_renew": [(letter, renewal_year(letter)) for letter in letters_to_renew(user)],
+        },
+    )
 
 
 @login_required
@@ -121,9 +140,15 @@ def letter_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _action_forms(letter: MissionLetter, user: User) -> list[dict[str, Any]]:
+def _action_forms(
+    letter: MissionLetter, user: User, typed: tuple[str, dict[str, Any]] = ("", {})
+) -> list[dict[str, Any]]:
     """Each transition the person may fire and has not done yet, the expected step
-    first, with the meetings its form offers (the table's ``council``)."""
+    first, with the meetings its form offers (the table's ``council``): to send the
+    letter to a council, its meetings to come, the soonest first; to record an opinion,
+    the meetings held that may give it (``opinion_meetings``), the one whose agenda the
+    letter is on first. A CA opinion's form leads whoever schedules the CA's meetings to
+    a second convocation, for when the quorum was not met."""
     order = list(Presentation)
     forms = []
     available = available_transitions(letter, user)
@@ -131,15 +156,37 @@ def _action_forms(letter: MissionLetter, user: User) -> list[dict[str, Any]]:
         spec = transition.spec
         if transition.done:
             continue
-        meetings = Meeting.objects.none()
-        if spec.council:
-            meetings = Meeting.objects.filter(
-                council__establishment=letter.establishment, council__kind=spec.council
-            ).order_by("-starts_at")
-        if spec.form == Form.OPINION:
-            # Only a meeting that has been held has an opinion to record.
-            meetings = meetings.filter(starts_at__lte=timezone.now())
-        forms.append({"transition": transition, "spec": spec, "meetings": meetings[:10]})
+        meetings: list[Meeting] = []
+        on_agenda: Meeting | None = None
+        board_meetings: list[Meeting] | None = None
+        reconvene = ""
+        if spec.council and spec.form == Form.OPINION:
+            meetings, on_agenda = opinion_meetings(letter, spec.council)
+            council = Council.objects.filter(
+                establishment=letter.establishment, kind=spec.council
+            ).first()
+            if (
+                council is not None
+                and spec.council == CouncilKind.BOARD
+                and may_schedule_meeting(user, letter.establishment, spec.council)
+            ):
+                reconvene = reconvene_address(council, reverse("letter-page", args=[letter.pk]))
+        elif spec.council:
+            meetings = meetings_to_come(letter.establishment, spec.council)
+        if "board_meeting" in spec.payload.base_fields:
+            board_meetings = meetings_to_come(letter.establishment, CouncilKind.BOARD)
+        forms.append(
+            {
+                "transition": transition,
+                "spec": spec,
+                "meetings": meetings,
+                "on_agenda": on_agenda,
+                "board_meetings": board_meetings,
+                "reconvene": reconvene,
+                "typed": typed[1] if typed[0] == spec.name else {},
+                "votes_required": bool(spec.council) and votes_required(spec.council),
+            }
+        )
     return forms
 
 
@@ -177,8 +224,12 @@ def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
         AuditEvent.objects.filter(letter=letter)
         .select_related("archive")
         .defer("snapshot", "payload")
+        .annotate(reason=KT("payload__reason"))
         .order_by("-sequence")
     )
+    opinions = council_opinions(letter)
+    reason = standing_reason(letter)
+    actions = _action_forms(letter, user, _typed(request, letter))
     return render(
         request,
         "workflow/letter_detail.html",
@@ -187,13 +238,27 @@ def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
             "step": step,
             "steps": steps,
             "next_label": next_label,
-            "warnings": letter_warnings(letter, content),
-            "actions": _action_forms(letter, user),
+            "warnings": (
+                [] if letter.state == LetterState.WITHDRAWN else letter_warnings(letter, content)
+            ),
+            "standing_reason": reason,
+            "renewal_year": renewal_year(letter) if actor.acts_for_principal else None,
+            "standing_label": action_label(reason.action) if reason else "",
+            "council_opinions": opinions,
+            "doubtful_opinions": doubtful_opinions(letter, opinions),
+            "content_first": actor.is_referent and not actor.acts_for_principal,
+            "actions": actions,
+            # What the person may do instead of the expected step (going back).
+            "alternatives": [
+                a["transition"].label
+                for a in actions
+                if a["spec"].presentation == Presentation.SECONDARY
+            ],
             "may_edit": letter.is_editable and actor.acts_for_principal,
             "opinions": OpinionValue.choices,
             "signatures": (signature_sheet(letter) if letter.state in SIGNED_OR_SIGNING else None),
             "snapshot_sha256": version.content_sha256,
-            "comments": Comment.objects.filter(letter=letter).select_related("author"),
+            "concertation": concertation(request, letter, actor),
             "history": [(event, action_label(event.action)) for event in events],
             "period": {
                 "kind": choice_label(PeriodKind, content["period"]["kind"]),
@@ -237,9 +302,10 @@ def letter_new(request: HttpRequest) -> HttpResponse:
     """A new draft: the establishment (where the person heads it) and the school year."""
     user = signed_in_user(request)
     heads = list(heads_of(user))
-    years = list(SchoolYear.objects.filter(ends_on__gte=timezone.localdate()))
     if not heads:
         raise PermissionDenied(_("Seul le chef d'établissement (ou son adjoint) rédige la lettre."))
+    # Only the years some establishment has no letter for yet: one letter a year.
+    years = free_years([a.establishment_id for a in heads if a.establishment_id is not None])
     if request.method == "POST":
         establishment = next(
             (
@@ -249,7 +315,10 @@ def letter_new(request: HttpRequest) -> HttpResponse:
             ),
             None,
         )
-        year = next((y for y in years if str(y.pk) == request.POST.get("annee")), None)
+        # Any year not over: a year that has its letter leads to that letter.
+        year = SchoolYear.objects.filter(
+            pk=as_id(request.POST.get("annee")), ends_on__gte=timezone.localdate()
+        ).first()
         if establishment is None or year is None:
             messages.error(request, _("Choisissez l'établissement et l'année scolaire."))
         else:
@@ -263,7 +332,57 @@ def letter_new(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Brouillon créé : rédigez la lettre."))
                 return redirect("letter-page-edit", letter_id=letter.pk)
-    return render(request, "workflow/letter_new.html", {"heads": heads, "years": years})
+    return render(
+        request,
+        "workflow/letter_new.html",
+        {
+            "heads": heads,
+            "years": years,
+            "chosen": request.POST.get("annee") or getattr(next_school_year(years), "pk", ""),
+            "chosen_establishment": request.POST.get("etablissement", ""),
+        },
+    )
+
+
+@login_required
+@require_POST
+def renew(request: HttpRequest, letter_id: int) -> HttpResponse:
+    """Next year's draft from this letter, in one click (``renew_letter``)."""
+    user = signed_in_user(request)
+    letter = letter_or_404(user, letter_id)
+    year = renewal_year(letter)
+    if year is None:
+        messages.error(request, _("Cette lettre ne peut pas être reconduite pour l'an prochain."))
+        return redirect("letter-page", letter_id=letter.pk)
+    try:
+        draft = renew_letter(letter_id=letter.pk, user=user, school_year=year)
+    except LetterExists as exc:
+        messages.info(request, _("Une lettre existe déjà pour cette année : la voici."))
+        return redirect("letter-page", letter_id=exc.letter_id)
+    except WorkflowError as exc:
+        messages.error(request, exc.detail)
+        return redirect("letter-page", letter_id=letter.pk)
+    messages.success(
+        request,
+        _(
+            "Brouillon %(year)s créé à partir de la lettre %(previous)s : mêmes référents, "
+            "missions et indicateurs. Relisez-le, puis ouvrez la concertation."
+        )
+        % {"year": year.code, "previous": letter.school_year.code},
+    )
+    return redirect("letter-page", letter_id=draft.pk)
+
+
+# Where a refused action's input waits for the page that shows its form again.
+TYPED = "typed-action"
+
+
+def _typed(request: HttpRequest, letter: MissionLetter) -> tuple[str, dict[str, Any]]:
+    """The action refused on this letter just before, with what was typed (once)."""
+    typed = request.session.pop(TYPED, None)
+    if not typed or typed.get("letter") != letter.pk:
+        return "", {}
+    return str(typed["name"]), dict(typed["data"])
 
 
 def _payload(request: HttpRequest) -> dict[str, Any]:
@@ -291,10 +410,11 @@ def fire(request: HttpRequest, letter_id: int, name: str) -> HttpResponse:
             % {"label": spec.label},
         )
         return redirect("letter-page", letter_id=letter.pk)
+    typed: dict[str, Any] | None = _payload(request)
     try:
-        fire_transition(letter_id=letter.pk, name=name, user=user, payload=_payload(request))
+        fired = fire_transition(letter_id=letter.pk, name=name, user=user, payload=typed)
     except NotPermitted as exc:
-        return HttpResponseForbidden(exc.detail)
+        raise PermissionDenied(exc.detail) from exc
     except SnapshotMismatch as exc:
         # Back to the letter, showing what changed since the version they were shown.
         messages.error(request, exc.detail)
@@ -304,29 +424,17 @@ def fire(request: HttpRequest, letter_id: int, name: str) -> HttpResponse:
     except ConditionsUnmet as exc:
         messages.error(request, " ".join(u.message for u in exc.unmet))
     except InvalidInput as exc:
-        details = "; ".join(
-            _("%(field)s : %(errors)s") % {"field": field, "errors": " ".join(errors)}
-            for field, errors in exc.errors.items()
-        )
+        assert spec is not None  # an unknown transition is refused before its payload
+        details = "; ".join(labelled_errors(exc, spec.payload))
         messages.error(request, _("Vérifiez le formulaire : %(errors)s") % {"errors": details})
     except WorkflowError as exc:
         messages.error(request, exc.detail)
     else:
-        messages.success(request, _("C'est fait."))
-    return redirect("letter-page", letter_id=letter.pk)
-
-
-@login_required
-@require_POST
-def comment(request: HttpRequest, letter_id: int) -> HttpResponse:
-    user = signed_in_user(request)
-    letter = letter_or_404(user, letter_id)
-    try:
-        add_comment(letter_id=letter.pk, user=user, body=request.POST.get("body", ""))
-    except NotPermitted as exc:
-        return HttpResponseForbidden(exc.detail)
-    except WorkflowError as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(request, _("Message publié."))
+        messages.success(request, TRANSITIONS[name].done_message(fired))
+        typed = None
+    if typed is not None:
+        # Refused: the form comes back as typed on the page it was sent from.
+        request.session[TYPED] = {"letter": letter.pk, "name": name, "data": typed}
+    if request.POST.get("retour") == "compte-rendu":
+        return redirect("letter-page-report", letter_id=letter.pk)
     return redirect("letter-page", letter_id=letter.pk)

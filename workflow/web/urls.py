@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from workflow.web import dashboard, editor, letters, meetings, report
+from workflow.web import comments, dashboard, editor, letters, meetings, report
 
 urlpatterns = [
     path("", letters.todo, name="home"),
@@ -16,13 +16,30 @@ urlpatterns = [
         name="letter-page-envelope",
     ),
     path("lettres/<int:letter_id>/actions/<str:name>/", letters.fire, name="letter-page-fire"),
-    path("lettres/<int:letter_id>/commentaires/", letters.comment, name="letter-page-comment"),
+    path("lettres/<int:letter_id>/commentaires/", comments.comment, name="letter-page-comment"),
+    path(
+        "lettres/<int:letter_id>/commentaires/<int:comment_id>/corriger/",
+        comments.comment_edit,
+        name="letter-page-comment-edit",
+    ),
+    path(
+        "lettres/<int:letter_id>/commentaires/<int:comment_id>/supprimer/",
+        comments.comment_delete,
+        name="letter-page-comment-delete",
+    ),
+    path(
+        "lettres/<int:letter_id>/commentaires/<int:comment_id>/traitee/",
+        comments.comment_resolve,
+        name="letter-page-comment-resolve",
+    ),
     path("lettres/<int:letter_id>/compte-rendu/", report.report, name="letter-page-report"),
+    path("lettres/<int:letter_id>/reconduire/", letters.renew, name="letter-page-renew"),
     path("tableau-de-bord/", dashboard.dashboard, name="dashboard"),
     path("tableau-de-bord/export.csv", dashboard.dashboard_csv, name="dashboard-csv"),
     path("tableau-de-bord/export.xlsx", dashboard.dashboard_xlsx, name="dashboard-xlsx"),
     path("seances/", meetings.meeting_list, name="meetings-page"),
     path("seances/calendrier.ics", meetings.meetings_ics, name="meetings-ics"),
+    path("seances/nouvelle/", meetings.meeting_new, name="meeting-page-new"),
     path("seances/<int:meeting_id>/avis/", meetings.meeting_opinions, name="meeting-opinions-page"),
     path("seances/<int:meeting_id>/calendrier.ics", meetings.meeting_ics, name="meeting-ics"),
 ]
