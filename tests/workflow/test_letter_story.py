@@ -244,3 +244,31 @@ def test_the_conseil_pedagogique_may_record_its_votes_or_not():
     )
     letter.refresh_from_db()
     assert letter.opinions.get().votes_for == 12
+
+
+def test_the_deputy_reads_that_he_signs_by_delegation_before_signing():
+    school = make_school("Adjoint")
+    letter = make_letter(school)
+    advance(letter, school, "signature")
+    client, page = _page(school.deputy, f"/lettres/{letter.pk}/")
+    sign = page[page.index('id="action-sign"') :]
+    quality = "Pour le chef d&#x27;établissement et par délégation, l&#x27;adjoint"
+    assert f"Vous signez en qualité de : « {quality} »." in sign
+    client.post(f"/lettres/{letter.pk}/actions/sign/", dict(form_fields(page, "action-sign")))
+    page = client.get(f"/lettres/{letter.pk}/").content.decode()
+    signatures = page[page.index('id="signatures-titre"') :]
+    assert school.deputy.get_full_name() in signatures
+    assert quality in signatures
+
+
+def test_the_editor_shows_the_school_years_dates_and_ignores_stale_ones():
+    school = make_school("Periode")
+    letter = make_letter(school)
+    client, page = _page(school.principal, f"/lettres/{letter.pk}/modifier/")
+    start = school.year.starts_on.strftime("%d/%m/%Y")
+    assert f"« Année scolaire » : du {start}" in page.replace("&#x27;", "'").replace("&quot;", '"')
+    form = dict(form_fields(page, "editeur"))
+    form.update(period_kind="school_year", period_start="2000-01-01")
+    client.post(f"/lettres/{letter.pk}/modifier/", form)
+    letter.refresh_from_db()
+    assert letter.period_start == school.year.starts_on

@@ -26,7 +26,7 @@ from governance.imp import (
     format_euros,
 )
 from governance.models import CatalogHeading, CatalogItem, MissionPriority, User
-from workflow.models import MissionLetter, RecognitionMode
+from workflow.models import MissionLetter, PeriodKind, RecognitionMode
 
 # Empty rows offered below the letter's own free-text missions and indicators; saving
 # the letter offers as many again.
@@ -384,6 +384,11 @@ def changes_from_state(state: EditorState) -> tuple[dict[str, Any], dict[str, st
     changes: dict[str, Any] = {
         name: state.fields[name] for name in SIMPLE_FIELDS if name in state.fields
     }
+    if changes.get("period_kind") == PeriodKind.SCHOOL_YEAR:
+        # The school year's own dates, which the service sets: the date fields only
+        # matter for another duration, a stale date there is not an error.
+        changes.pop("period_start", None)
+        changes.pop("period_end", None)
     changes["means"] = sorted(state.means)
     origins: dict[str, str] = {}
     referents: list[dict[str, Any]] = []

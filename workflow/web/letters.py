@@ -66,6 +66,7 @@ from workflow.models import (
     MissionLetter,
     OpinionValue,
     PeriodKind,
+    SignatureQuality,
     choice_label,
 )
 from workflow.selectors.actors import Actor, actor_for
@@ -242,6 +243,12 @@ def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
                 [] if letter.state == LetterState.WITHDRAWN else letter_warnings(letter, content)
             ),
             "standing_reason": reason,
+            # The quality the person signs in: the deputy reads « par délégation ».
+            "signing_as": SignatureQuality(
+                actor.head_quality
+                if actor.acts_for_principal and not actor.is_referent
+                else SignatureQuality.REFERENT
+            ).label,
             "renewal_year": renewal_year(letter) if actor.acts_for_principal else None,
             "standing_label": action_label(reason.action) if reason else "",
             "council_opinions": opinions,
