@@ -22,6 +22,7 @@ from tests.factories import (
 from tests.html_forms import form_fields
 from workflow.errors import InvalidInput
 from workflow.models import LetterState, MissionLetter
+from workflow.services.comments import add_comment
 from workflow.services.content import update_letter
 
 pytestmark = pytest.mark.django_db
@@ -272,3 +273,22 @@ def test_the_editor_shows_the_school_years_dates_and_ignores_stale_ones():
     client.post(f"/lettres/{letter.pk}/modifier/", form)
     letter.refresh_from_db()
     assert letter.period_start == school.year.starts_on
+
+
+def test_the_principal_finds_open_change_requests_in_her_to_do():
+    school = make_school("Demande")
+    letter = make_letter(school)
+    fire(letter, "open_concertation", school.principal)
+    _client, page = _page(school.principal, "/")
+    assert "Demandes de modification à traiter" not in page
+    add_comment(
+        letter_id=letter.pk,
+        user=school.referent1,
+        body="Retirer la mission ENT ?",
+        is_change_request=True,
+    )
+    _client, page = _page(school.principal, "/")
+    assert "Demandes de modification à traiter" in page
+    assert "1 demande ouverte" in page
+    _client, page = _page(school.referent1, "/")
+    assert "Demandes de modification à traiter" not in page

@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from governance.models import User
+from governance.selectors import heads_of
 from workflow.errors import InvalidInput, NotEditable, NotPermitted, WorkflowError
 from workflow.models import Comment, LetterState, MissionLetter
 from workflow.selectors.actors import Actor
@@ -67,6 +68,31 @@ def open_requests(letter: MissionLetter) -> QuerySet[Comment]:
         deleted_at__isnull=True,
         resolved_at__isnull=True,
     )
+
+
+def letters_with_open_requests(user: User) -> list[tuple[MissionLetter, int]]:
+    """For the principal's side (À faire): the letters still open of the establishments
+    ``user`` heads that have change requests waiting, each with how many."""
+    establishments = [assignment.establishment_id for assignment in heads_of(user)]
+    if not establishments:
+        return []
+    counts = dict(
+        Comment.objects.filter(
+            ~Exists(live_replies(OuterRef("pk"))),
+            letter__establishment_id__in=establishments,
+            is_change_request=True,
+            deleted_at__isnull=True,
+            resolved_at__isnull=True,
+        )
+        .exclude(letter__state__in=[LetterState.CLOSED, LetterState.WITHDRAWN])
+        .values_list("letter")
+        .annotate(count=Count("pk"))
+        .values_list("letter", "count")
+    )
+    letters = MissionLetter.objects.filter(pk__in=counts).select_related(
+        "establishment", "school_year"
+    )
+    return [(letter, counts[letter.pk]) for letter in letters.order_by("establishment__name")]
 
 
 def post_refusal(letter: MissionLetter, actor: Actor) -> WorkflowError | None:

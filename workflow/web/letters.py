@@ -70,6 +70,7 @@ from workflow.models import (
     choice_label,
 )
 from workflow.selectors.actors import Actor, actor_for
+from workflow.selectors.comments import letters_with_open_requests
 from workflow.selectors.dashboard import received_reports
 from workflow.selectors.envelope import letter_warnings
 from workflow.selectors.stepper import lifecycle_step
@@ -113,6 +114,7 @@ def todo(request: HttpRequest) -> HttpResponse:
             "items": items,
             "roles": roles,
             "reports": received_reports(user, roles),
+            "open_requests": letters_with_open_requests(user),
             "to_renew": [(letter, renewal_year(letter)) for letter in letters_to_renew(user)],
         },
     )
