@@ -3,15 +3,20 @@ in ``config.api_schema`` and the renderer in ``config.renderers``, which must no
 imported while DRF loads these).
 
 Every error answers ``{"code", "detail", "errors"?}`` (DESIGN §7): the workflow's own
-refusals, and DRF's validation, authentication, permission and throttling errors alike.
+refusals, and DRF's validation, authentication, permission and throttling errors alike;
+a body too large (413 ``request_too_large``), a request Django finds suspicious (400
+``bad_request``) and a database that does not answer (503 ``service_unavailable``, with
+``Retry-After``) too. What escapes this handler is a 500 in JSON (``config.error_pages``).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -19,7 +24,9 @@ from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
+from config import error_pages
 from workflow import errors as workflow_errors
 from workflow.audit.pdf import PdfUnavailable
 
@@ -29,8 +36,10 @@ WORKFLOW_STATUS: dict[type[workflow_errors.WorkflowError], int] = {
     workflow_errors.UnknownTransition: status.HTTP_404_NOT_FOUND,
     workflow_errors.NotPermitted: status.HTTP_403_FORBIDDEN,
     workflow_errors.TransitionNotAllowed: status.HTTP_409_CONFLICT,
+    workflow_errors.AlreadyDone: status.HTTP_409_CONFLICT,
     workflow_errors.SnapshotMismatch: status.HTTP_409_CONFLICT,
     workflow_errors.StaleVersion: status.HTTP_409_CONFLICT,
+    workflow_errors.StaleRevision: status.HTTP_409_CONFLICT,
     workflow_errors.LetterExists: status.HTTP_409_CONFLICT,
     workflow_errors.NotEditable: status.HTTP_409_CONFLICT,
     workflow_errors.ConditionsUnmet: status.HTTP_400_BAD_REQUEST,
@@ -63,7 +72,33 @@ def _workflow_response(exc: workflow_errors.WorkflowError) -> Response:
     return Response(body, status=WORKFLOW_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST))
 
 
+logger = logging.getLogger(__name__)
+
+
+def _django_response(exc: Exception) -> Response | None:
+    """The errors Django raises beneath DRF, in the API's JSON."""
+    if isinstance(exc, error_pages.DATABASE_DOWN):
+        logger.error("Database unavailable: %s", exc, exc_info=exc)
+        set_rollback()
+        return Response(
+            error_pages.database_unavailable_body(),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(error_pages.RETRY_AFTER_SECONDS)},
+        )
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            error_pages.request_too_large_body(),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, SuspiciousOperation):  # too many fields or files, and the like
+        return Response(error_pages.bad_request_body(), status=status.HTTP_400_BAD_REQUEST)
+    return None
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    django_response = _django_response(exc)
+    if django_response is not None:
+        return django_response
     if isinstance(exc, PdfUnavailable):
         return Response(
             {"code": "pdf_unavailable", "detail": str(exc)},

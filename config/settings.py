@@ -116,6 +116,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"server_side_binding": True, "prepare_threshold": 5}
     )
+# SQLite (the embedded default): the web server, the worker and beat share one file.
+# Django's own options for it (docs: databases, SQLite notes):
+# - WAL: reads go on while one process writes; synchronous=NORMAL is WAL's safe pairing.
+# - IMMEDIATE: a transaction takes the write lock when it begins, so a writer that finds
+#   the lock taken waits for it; a deferred one that read first would fail at once with
+#   "database is locked", whatever the timeout.
+# - timeout: how long a writer waits for the lock (SQLITE_TIMEOUT seconds).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.int("SQLITE_TIMEOUT", default=20),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "governance.User"
@@ -246,12 +261,18 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# The client's address: how many proxies in front append to X-Forwarded-For and can be
+# believed (0: the header is ignored; 1 behind the documented TLS proxy). The sign-in
+# lockout and the API's throttles both read it through config.client_address.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+
 # Sign-in throttling (django-axes): after 5 failures from one address for one account,
-# 15 minutes' wait.
+# 15 minutes' wait. Per (account, address): another client of that account is not locked.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
 
 # Sign-in through the académie's identity provider (OpenID Connect, ProConnect-compatible).
 # On when OIDC_OP_AUTHORIZATION_ENDPOINT is set; local accounts remain.
@@ -285,6 +306,10 @@ OIDC_ROLE_MAP = env.json(
 )
 
 # REST API (DESIGN §7): session and token auth, errors as {code, detail, errors}.
+# Hostile input (README, REST API): a body above 2.5 MiB, files apart, answers 413 on
+# the API and 400 on the pages; more than 1 000 form fields, 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1_000
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes an unauthenticated request a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -296,6 +321,12 @@ REST_FRAMEWORK = {
         "config.renderers.JSONRenderer",  # DRF's JSON, written by orjson
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # DRF's parsers, with JSON's nesting depth, encoding and numbers bounded (400).
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
@@ -304,11 +335,14 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "config.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    # DRF's throttles, identifying clients by config.client_address (NUM_PROXIES says
+    # the same for anything else in DRF that reads X-Forwarded-For).
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "config.client_address.AnonRateThrottle",
+        "config.client_address.UserRateThrottle",
+        "config.client_address.ScopedRateThrottle",
     ],
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
         "user": env.str("API_THROTTLE_USER", default="1200/minute"),
@@ -340,11 +374,19 @@ SPECTACULAR_SETTINGS = {
 # Links in e-mails point here.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # After a transition commits, publish a task so its e-mails and archive go at once. A
-# speed-up only: the sweep does the same work if the publish fails (Redis down).
+# speed-up only: the sweep does the same work if the publish fails (Redis down). The
+# publish gives up after OUTBOX_KICK_TIMEOUT seconds (connecting, then each socket
+# operation), and after a failure no publish is tried for OUTBOX_KICK_PAUSE seconds:
+# a broker that is down or hangs never holds a request (workflow/services/writes.py).
 OUTBOX_KICK_ENABLED = env.bool("OUTBOX_KICK_ENABLED", default=True)
 OUTBOX_KICK_TASK = "notifications.process_outbox"
-# An e-mail claimed by a worker that died is sent again after this many seconds.
-EMAIL_CLAIM_TIMEOUT = env.int("EMAIL_CLAIM_TIMEOUT", default=600)
+OUTBOX_KICK_TIMEOUT = env.float("OUTBOX_KICK_TIMEOUT", default=0.25)
+OUTBOX_KICK_PAUSE = env.float("OUTBOX_KICK_PAUSE", default=30.0)
+# E-mails are claimed EMAIL_CLAIM_BATCH at a time, for a lease of EMAIL_CLAIM_TIMEOUT
+# seconds that the sender renews as it goes: the e-mails a dead worker had claimed go
+# out at the next sweep (every minute), whatever the size of the batch.
+EMAIL_CLAIM_BATCH = env.int("EMAIL_CLAIM_BATCH", default=10)
+EMAIL_CLAIM_TIMEOUT = env.int("EMAIL_CLAIM_TIMEOUT", default=45)
 
 # Business rules (DESIGN §5). Académies differ, so the envelope bounds and the
 # décharge conversion rate are settings; the IMP rates themselves are fixed by the

@@ -36,6 +36,7 @@ urlpatterns = [
 ]
 
 # French error pages with a way back; the API keeps answering JSON (config.error_pages).
+handler400 = "config.error_pages.bad_request"
 handler403 = "config.error_pages.permission_denied"
 handler404 = "config.error_pages.page_not_found"
 handler500 = "config.error_pages.server_error"

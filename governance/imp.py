@@ -44,10 +44,26 @@ class RuleFinding:
     blocking: bool
 
 
+def _beyond_any_amount(value: Decimal) -> bool:
+    """A quintillion (euros or hours) and up, typed or sent in error: to the cent it
+    would exceed the decimal context's 28 digits (``InvalidOperation``, a 500)."""
+    return value.is_finite() and value.adjusted() >= 18
+
+
+def to_cents(value: Decimal) -> Decimal:
+    """``value`` rounded to the cent; beyond any amount, ``value`` as it is (the rules
+    still compare it, and refuse it)."""
+    return value if _beyond_any_amount(value) else value.quantize(CENT)
+
+
 def format_euros(amount: Decimal) -> str:
     """``Decimal("1250")`` → ``"1 250,00 €"``, the French way (narrow no-break space
-    between thousands, no-break space before the sign)."""
-    quantized = Decimal(amount).quantize(CENT)
+    between thousands, no-break space before the sign); beyond any amount, in scientific
+    notation (``"1,00E+30 €"``)."""
+    value = Decimal(amount)
+    if _beyond_any_amount(value):
+        return f"{value:.2E}".replace(".", ",") + f"{NBSP}€"
+    quantized = value.quantize(CENT)
     sign = "-" if quantized < 0 else ""
     units, cents = f"{abs(quantized):.2f}".split(".")
     groups: list[str] = []
@@ -118,7 +134,7 @@ def validate_decharge_hours(hours: object) -> None:
             _("La décharge hebdomadaire doit être un nombre d'heures positif."),
             code="decharge_not_positive",
         )
-    if value != value.quantize(CENT):
+    if value != to_cents(value):
         raise ValidationError(
             _("La décharge hebdomadaire s'exprime au plus au centième d'heure."),
             code="decharge_precision",
@@ -137,7 +153,7 @@ def validate_decharge_hours(hours: object) -> None:
 def decharge_amount(hours: Decimal, rate: Decimal | None = None) -> Decimal:
     """What ``hours`` of weekly décharge weigh in the envelope, in euros."""
     hour_rate = settings.DECHARGE_HOUR_RATE if rate is None else rate
-    return (Decimal(hours) * hour_rate).quantize(CENT)
+    return to_cents(Decimal(hours) * hour_rate)
 
 
 def validate_recognition(imp_amount: Decimal | None, decharge_hours: Decimal | None) -> None:
@@ -165,7 +181,7 @@ def recognition_amount(imp_amount: Decimal | None, decharge_hours: Decimal | Non
     """The envelope weight of one person's recognition (IMP, or décharge converted)."""
     validate_recognition(imp_amount, decharge_hours)
     if imp_amount is not None:
-        return Decimal(imp_amount).quantize(CENT)
+        return to_cents(Decimal(imp_amount))
     assert decharge_hours is not None
     return decharge_amount(decharge_hours)
 
@@ -182,7 +198,7 @@ def envelope_weight(imp_amount: Decimal | None, decharge_hours: Decimal | None) 
 
 def check_envelope(amounts: Iterable[Decimal]) -> list[RuleFinding]:
     """Judge an establishment's total for a school year against the envelope bounds."""
-    total = sum((Decimal(a) for a in amounts), Decimal("0")).quantize(CENT)
+    total = to_cents(sum((Decimal(a) for a in amounts), Decimal("0")))
     minimum: Decimal = settings.IMP_ENVELOPE_MIN
     maximum: Decimal = settings.IMP_ENVELOPE_MAX
     if total > maximum:

@@ -1,11 +1,13 @@
-"""Reads for operating the notifications: what is waiting, what failed and since when."""
+"""Reads for operating the notifications: what is waiting, what failed and since when,
+and whether the SMTP server takes the e-mails."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
-from django.db.models import Min
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from notifications.models import Email, EmailStatus
@@ -67,3 +69,42 @@ def outbox_report(now: dt.datetime | None = None, failures: int = 10) -> OutboxR
         oldest_pending_age=now - min(candidates) if candidates else None,
         recent_failures=failed,
     )
+
+
+@dataclass(frozen=True)
+class SmtpHealth:
+    """Whether the last attempt to send an e-mail failed, with no e-mail sent since."""
+
+    failing: bool
+    last_error: str  # without addresses: /healthz shows it to anyone
+    last_error_at: dt.datetime | None
+    failing_since: dt.datetime | None
+    last_sent_at: dt.datetime | None
+
+
+_ADDRESS = re.compile(r"[^\s<>()\[\]'\",;:]+@[^\s<>()\[\]'\",;:]+")
+
+
+def smtp_health() -> SmtpHealth:
+    """The SMTP server is failing when an attempt failed after the last e-mail it took.
+    Failing since: when the first e-mail it has not taken since then became due (it is
+    tried as soon as it is made), or the last e-mail it took if that is later.
+
+    ``Email.claimed_at`` holds when an e-mail was sent, or when its last attempt failed
+    (``services``), so these are reads of the (status, claimed_at) index."""
+    last_sent_at = Email.objects.filter(status=EmailStatus.SENT).aggregate(last=Max("claimed_at"))[
+        "last"
+    ]
+    failed = Email.objects.filter(
+        status__in=[EmailStatus.PENDING, EmailStatus.FAILED],
+        attempts__gte=1,
+        claimed_at__isnull=False,
+    ).exclude(last_error="")
+    latest = failed.order_by("-claimed_at").values_list("last_error", "claimed_at").first()
+    if latest is None or (last_sent_at is not None and latest[1] <= last_sent_at):
+        return SmtpHealth(False, "", latest[1] if latest else None, None, last_sent_at)
+    unsent = failed if last_sent_at is None else failed.filter(claimed_at__gt=last_sent_at)
+    first_due = unsent.aggregate(first=Min("created_at"))["first"]
+    since = max(filter(None, [first_due, last_sent_at]), default=None)
+    error = _ADDRESS.sub("…", latest[0])[:300]
+    return SmtpHealth(True, error, latest[1], since, last_sent_at)

@@ -8,14 +8,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from smtplib import SMTPException
+from email.utils import parseaddr
+from smtplib import SMTPException, SMTPRecipientsRefused, SMTPResponseException
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.utils import DNS_NAME
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
@@ -226,6 +230,11 @@ def render_pending_archives(limit: int = 20) -> int:
 
 
 # Sending -----------------------------------------------------------------------------------
+#
+# ``Email.claimed_at`` is the moment a worker last held the e-mail: while it is being sent
+# (``sending``), the start of its lease, renewed as the batch goes; once sent, when the
+# server accepted it; once an attempt failed, when it failed. ``selectors.smtp_health``
+# reads the last two, through the (status, claimed_at) index.
 
 
 def _retry_later(emails: list[Email], error: BaseException) -> None:
@@ -237,8 +246,17 @@ def _retry_later(emails: list[Email], error: BaseException) -> None:
             attempts=attempts,
             next_attempt_at=now + backoff(attempts),
             last_error=f"{type(error).__name__}: {error}"[:2000],
-            claimed_at=None,
+            claimed_at=now,
         )
+
+
+def message_id(key: str) -> str:
+    """The e-mail's Message-ID, derived from its key (``make_msgid``'s form, but the same
+    every time): a message sent again, after a worker died between the server's answer
+    and the commit, is the same message, which mail clients show once."""
+    digest = hashlib.sha256(f"{settings.SITE_URL}|{key}".encode()).hexdigest()[:40]
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or str(DNS_NAME)
+    return f"<{digest}@{domain}>"
 
 
 def _message(email: Email, connection: object) -> EmailMultiAlternatives:
@@ -247,15 +265,19 @@ def _message(email: Email, connection: object) -> EmailMultiAlternatives:
         body=email.body_text,
         to=[email.to_address],
         connection=connection,
-        headers={"X-Lettres-De-Mission-Key": email.key},
+        headers={"Message-ID": message_id(email.key), "X-Lettres-De-Mission-Key": email.key},
     )
     message.attach_alternative(email.body_html, "text/html")
     return message
 
 
-def claim_emails(limit: int) -> list[Email]:
-    """Take up to ``limit`` due e-mails for this worker; others skip them. E-mails a dead
-    worker had claimed come back after ``EMAIL_CLAIM_TIMEOUT`` seconds."""
+def claim_emails(limit: int | None = None) -> list[Email]:
+    """Take a small batch of due e-mails (``EMAIL_CLAIM_BATCH`` unless ``limit`` says)
+    for this worker, on a lease of ``EMAIL_CLAIM_TIMEOUT`` seconds that the sender renews
+    as it goes (``_renew_lease``); other workers skip them. The e-mails of a worker that
+    died are free again once their lease has run out: at the next sweep, not minutes
+    later, and only the few of its batch it had not sent yet."""
+    limit = limit or settings.EMAIL_CLAIM_BATCH
     now = timezone.now()
     stale = now - dt.timedelta(seconds=settings.EMAIL_CLAIM_TIMEOUT)
     Email.objects.filter(status=EmailStatus.SENDING, claimed_at__lt=stale).update(
@@ -271,43 +293,110 @@ def claim_emails(limit: int) -> list[Email]:
         Email.objects.filter(pk__in=[e.pk for e in batch]).update(
             status=EmailStatus.SENDING, claimed_at=now
         )
+    for email in batch:
+        email.status, email.claimed_at = EmailStatus.SENDING, now
     return batch
 
 
-def send_pending_emails(limit: int = 100) -> int:
-    """Send due e-mails over one SMTP connection. Each is marked sent right after the
-    server accepts it, so a crash repeats at most the one message in flight."""
-    batch = claim_emails(limit)
-    if not batch:
-        return 0
-    connection = get_connection(fail_silently=False)
-    try:
-        connection.open()
-    except (SMTPException, OSError) as exc:
-        logger.warning("SMTP unreachable, %s e-mail(s) postponed: %s", len(batch), exc)
-        _retry_later(batch, exc)
-        return 0
+def _renew_lease(emails: list[Email], lease: dt.datetime) -> tuple[list[Email], dt.datetime]:
+    """Extend the lease of the e-mails of a batch not sent yet; those whose lease ran out
+    and that another worker took meanwhile are left to it."""
+    now = timezone.now()
+    renewed = Email.objects.filter(
+        pk__in=[e.pk for e in emails], status=EmailStatus.SENDING, claimed_at=lease
+    ).update(claimed_at=now)
+    if renewed < len(emails):
+        kept = set(
+            Email.objects.filter(
+                pk__in=[e.pk for e in emails], status=EmailStatus.SENDING, claimed_at=now
+            ).values_list("pk", flat=True)
+        )
+        emails = [e for e in emails if e.pk in kept]
+    return emails, now
+
+
+def _release(emails: list[Email]) -> None:
+    """Give back claimed e-mails that were not tried: due again at once."""
+    Email.objects.filter(pk__in=[e.pk for e in emails], status=EmailStatus.SENDING).update(
+        status=EmailStatus.PENDING, claimed_at=None
+    )
+
+
+class _ConnectionLost(Exception):
+    pass
+
+
+def _send_batch(connection: Any, batch: list[Email]) -> int:
+    """Send one claimed batch; the number sent. Raises ``_ConnectionLost`` when the
+    server went away: the failed e-mail is postponed, the rest of the batch released."""
+    lease = batch[0].claimed_at
+    assert lease is not None
+    renew_every = settings.EMAIL_CLAIM_TIMEOUT / 3
+    renewed_at = time.monotonic()
+    waiting = list(batch)
     sent = 0
-    try:
-        for email in batch:
-            try:
-                connection.send_messages([_message(email, connection)])
-            except (SMTPException, OSError) as exc:
-                _retry_later([email], exc)
-                continue
-            Email.objects.filter(pk=email.pk).update(
-                status=EmailStatus.SENT,
-                sent_at=timezone.now(),
-                attempts=F("attempts") + 1,
-                last_error="",
-                claimed_at=None,
-            )
-            sent += 1
-    finally:
+    while waiting:
+        if time.monotonic() - renewed_at > renew_every:
+            waiting, lease = _renew_lease(waiting, lease)
+            renewed_at = time.monotonic()
+            if not waiting:
+                break
+        email = waiting.pop(0)
         try:
-            connection.close()
-        except (SMTPException, OSError):
-            logger.warning("SMTP connection did not close cleanly")
+            connection.send_messages([_message(email, connection)])
+        except (SMTPResponseException, SMTPRecipientsRefused) as exc:  # this one refused
+            _retry_later([email], exc)
+            continue
+        except (SMTPException, OSError) as exc:  # the server went away
+            _retry_later([email], exc)
+            _release(waiting)
+            raise _ConnectionLost from exc
+        now = timezone.now()
+        Email.objects.filter(pk=email.pk).update(
+            status=EmailStatus.SENT,
+            sent_at=now,
+            attempts=F("attempts") + 1,
+            last_error="",
+            claimed_at=now,
+        )
+        sent += 1
+    return sent
+
+
+def send_pending_emails(limit: int = 100) -> int:
+    """Send up to ``limit`` due e-mails over one SMTP connection, claimed a few at a time
+    (``claim_emails``). Each is marked sent right after the server accepts it, so a crash
+    repeats at most the one message in flight (with the same Message-ID), and the rest
+    of its small batch goes at the next sweep. When the server cannot be reached, the
+    batch is postponed and the sweep stops there."""
+    sent = tried = 0
+    connection = None
+    try:
+        while tried < limit:
+            batch = claim_emails(min(settings.EMAIL_CLAIM_BATCH, limit - tried))
+            if not batch:
+                break
+            tried += len(batch)
+            if connection is None:
+                connection = get_connection(fail_silently=False)
+                try:
+                    connection.open()
+                except (SMTPException, OSError) as exc:
+                    logger.warning("SMTP unreachable, %s e-mail(s) postponed: %s", len(batch), exc)
+                    _retry_later(batch, exc)
+                    connection = None
+                    break
+            try:
+                sent += _send_batch(connection, batch)
+            except _ConnectionLost as lost:
+                logger.warning("SMTP connection lost, sending stops here: %s", lost.__cause__)
+                break
+    finally:
+        if connection is not None:
+            try:
+                connection.close()
+            except (SMTPException, OSError):
+                logger.warning("SMTP connection did not close cleanly")
     return sent
 
 

@@ -51,6 +51,16 @@ class TransitionNotAllowed(WorkflowError):
     code = "transition_not_allowed"
 
 
+class AlreadyDone(TransitionNotAllowed):
+    """The person has already done it (agreed to this version, signed it): a request
+    that lost a race to the same transition, or a second click. Same answer as any
+    transition the letter no longer allows (409), with the condition that says why."""
+
+    def __init__(self, unmet: list[Unmet]) -> None:
+        super().__init__("; ".join(u.message for u in unmet))
+        self.unmet = unmet
+
+
 class SnapshotMismatch(WorkflowError):
     """The signer was shown another version of the letter than the one standing now."""
 
@@ -65,6 +75,13 @@ class LetterExists(WorkflowError):
     def __init__(self, detail: str, letter_id: int) -> None:
         super().__init__(detail)
         self.letter_id = letter_id
+
+
+class StaleRevision(WorkflowError):
+    """An edit was based on a revision of the content that another save has replaced:
+    refused, rather than overwriting it unseen."""
+
+    code = "stale_revision"
 
 
 class StaleVersion(WorkflowError):

@@ -120,6 +120,23 @@ class MissionLetter(ConcurrentTransitionMixin, models.Model):
             "Augmente à chaque changement du contenu après l'ouverture de la concertation."
         ),
     )
+    revision = models.PositiveIntegerField(
+        _("révision"),
+        default=1,
+        help_text=_(
+            "Augmente à chaque enregistrement du contenu, brouillon compris : une "
+            "modification fondée sur une révision antérieure est refusée."
+        ),
+    )
+    revised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("dernier enregistrement par"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revised_at = models.DateTimeField(_("dernier enregistrement le"), null=True, blank=True)
     period_kind = models.CharField(
         _("période"), max_length=12, choices=PeriodKind.choices, default=PeriodKind.SCHOOL_YEAR
     )

@@ -147,3 +147,33 @@ def test_english_pages_mark_french_text_and_tables_take_the_keyboard(browser_pag
     referents.focus()
     expect(referents).to_be_focused()
     check(page, "lettre-anglais-390")
+
+
+def test_two_people_save_the_same_draft_the_second_is_told(browser_page):
+    """The principal and the deputy open the editor of the same draft; the principal
+    saves first. The deputy's save is refused with who saved and when, and what he
+    typed is still there."""
+    page = browser_page
+    school = make_school("Deuxpages")
+    letter = make_letter(school)
+    other_context = page.context.browser.new_context(locale="fr-FR")
+    other = other_context.new_page()
+    other.base_url = page.base_url
+    try:
+        sign_in(other, school.deputy.username, "pw")
+        other.goto(f"{page.base_url}/lettres/{letter.pk}/modifier/")
+        sign_in(page, school.principal.username, "pw")
+        page.goto(f"{page.base_url}/lettres/{letter.pk}/modifier/")
+        page.get_by_label("Autres moyens", exact=False).fill("Salle B12")
+        page.get_by_role("button", name="Enregistrer").first.click()
+        expect(page.get_by_role("status").filter(has_text="Lettre enregistrée.")).to_be_visible()
+        other.get_by_label("Autres moyens", exact=False).fill("Salle C3")
+        other.get_by_role("button", name="Enregistrer").first.click()
+        expect(
+            other.get_by_text(f"{school.principal.get_full_name()} a enregistré la lettre")
+        ).to_be_visible()
+        expect(other.get_by_label("Autres moyens", exact=False)).to_have_value("Salle C3")
+        check(other, "editeur-enregistrement-concurrent")
+    finally:
+        other_context.close()
+    assert MissionLetter.objects.get(pk=letter.pk).means_other == "Salle B12"

@@ -95,8 +95,15 @@ def test_prepared_statements_can_be_turned_off_for_a_transaction_pooler(tmp_path
     assert found["db_options"] == {}
 
 
-def test_sqlite_gets_no_postgresql_options(tmp_path):
-    assert _settings_with(tmp_path, DEBUG="true")["db_options"] == {}
+def test_sqlite_gets_its_own_options_and_no_postgresql_ones(tmp_path):
+    """WAL, immediate transactions and a busy timeout: the web server, the worker and
+    beat share the file (tests/test_embedded_concurrency.py shows them under load)."""
+    assert _settings_with(tmp_path, DEBUG="true")["db_options"] == {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    assert _settings_with(tmp_path, DEBUG="true", SQLITE_TIMEOUT="5")["db_options"]["timeout"] == 5
 
 
 @pytest.mark.postgres

@@ -8,6 +8,18 @@ from typing import Any
 import pytest
 
 from tests.servers import SmtpRecorder, SmtpServer, free_port
+from workflow.services import writes
+
+
+@pytest.fixture(autouse=True)
+def _kick_breaker_closed() -> Iterator[None]:
+    """Each test starts and ends with the outbox kick's breaker closed and no broker
+    connection kept: a test that makes the broker fail does not pause the next one's."""
+    writes._kick_paused_until = 0.0
+    writes._drop_kick_connection()
+    yield
+    writes._kick_paused_until = 0.0
+    writes._drop_kick_connection()
 
 
 @pytest.fixture

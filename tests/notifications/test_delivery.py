@@ -188,17 +188,22 @@ def test_redis_stopped_during_transitions_then_everything_is_delivered_and_archi
     with contextlib.suppress(redis.ConnectionError):  # shutting down drops the asker too
         _redis(url).shutdown(nosave=True)
     assert not _answers(url)
+    durations = []
     try:
-        started = time.monotonic()
-        fire_transition(letter_id=letter.pk, name="open_concertation", user=school.principal)
-        for referent in (school.referent1, school.referent2):
-            fire_transition(letter_id=letter.pk, name="agree", user=referent, payload=shown(letter))
-        elapsed = time.monotonic() - started
+        for user, name, payload in [
+            (school.principal, "open_concertation", None),
+            (school.referent1, "agree", shown(letter)),
+            (school.referent2, "agree", shown(letter)),
+        ]:
+            started = time.monotonic()
+            fire_transition(letter_id=letter.pk, name=name, user=user, payload=payload)
+            durations.append(time.monotonic() - started)
     finally:
         _restart_redis(url)
     letter.refresh_from_db()
     assert letter.state == "concertation"  # the transitions succeeded without Redis
-    assert elapsed < 30, elapsed  # each publish gave up after the broker timeouts
+    # The publish gave up within OUTBOX_KICK_TIMEOUT, then was not tried again for a while.
+    assert max(durations) < 1.0, durations
     assert OutboxItem.objects.filter(status=OutboxStatus.PENDING).count() >= 6
 
     # Redis is back: the next sweep (the beat's, every minute) catches up on everything.

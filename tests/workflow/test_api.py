@@ -337,18 +337,22 @@ def test_the_token_endpoint_is_throttled(monkeypatch):
         {**ScopedRateThrottle.THROTTLE_RATES, "auth": "3/minute"},
     )
     client = APIClient()
-    for _ in range(3):
-        _assert_error(
-            client.post("/api/v1/auth/token/", {"username": "x", "password": "y"}, format="json"),
-            400,
-            "invalid",
+
+    def attempt(i: int) -> Any:
+        # A new X-Forwarded-For each time: the client's own header does not make it new.
+        return client.post(
+            "/api/v1/auth/token/",
+            {"username": "x", "password": "y"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{i}",
         )
-    body = _assert_error(
-        client.post("/api/v1/auth/token/", {"username": "x", "password": "y"}, format="json"),
-        429,
-        "throttled",
-    )
+
+    for i in range(3):
+        _assert_error(attempt(i), 400, "invalid")
+    response = attempt(3)
+    body = _assert_error(response, 429, "throttled")
     assert "secondes" in body["detail"] or "seconds" in body["detail"]
+    assert int(response["Retry-After"]) > 0
 
 
 def _queries(client: APIClient, url: str) -> tuple[int, dict[str, Any]]:
@@ -664,3 +668,16 @@ def test_a_comment_is_validated_by_the_service(world):
         answer = api.post(url, body, format="json")
         assert answer.status_code == 400, body
         assert field in answer.json()["errors"], answer.json()
+
+
+def test_a_second_signature_answers_409_as_a_lost_race(world):
+    school, letter = world.at("signature")
+    api = APIClient()
+    api.force_authenticate(school.referent1)
+    url = f"/api/v1/letters/{letter.pk}/transitions/sign/"
+    body = {"snapshot_sha256": shown(letter)["snapshot_sha256"]}
+    assert api.post(url, body, format="json").status_code == 200
+    again = api.post(url, body, format="json")
+    assert again.status_code == 409, again.json()
+    assert again.json()["code"] == "transition_not_allowed"
+    assert "déjà signé" in again.json()["detail"]

@@ -15,8 +15,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from tests.factories import School, advance, make_letter, make_school
-from workflow.audit.chain import ChainBreak, verify_chains
-from workflow.models import AuditEvent, MissionLetter, OutboxItem
+from workflow.audit.chain import ChainBreak, verify_archives, verify_chains
+from workflow.lifecycle.engine import fire_transition
+from workflow.models import Archive, AuditEvent, MissionLetter, OutboxItem
 
 pytestmark = pytest.mark.django_db
 
@@ -170,3 +171,28 @@ def test_a_state_changed_outside_the_transitions_is_found(trail: Trail) -> None:
     assert [b.letter_id for b in verify_chains()] == [trail.letter.pk]
     message, _stderr = _command_error()
     assert "état de la lettre" in message
+
+
+def test_an_archive_deleted_with_its_row_is_found(settings: Any, tmp_path: Any) -> None:
+    """Deleting the file and the row leaves nothing for the files' check to find: the
+    archive request, done, says that an archive was made."""
+    from notifications.services import render_pending_archives
+
+    settings.MEDIA_ROOT = tmp_path
+    school = make_school("AuditArchive")
+    letter = make_letter(school)
+    fire_transition(letter_id=letter.pk, name="open_concertation", user=school.principal)
+    assert render_pending_archives() == 2
+    assert verify_archives() == []
+    call_command("verify_audit", stdout=StringIO(), stderr=StringIO())
+
+    archive = Archive.objects.get(event__letter=letter, event__sequence=2)
+    archive.file.delete(save=False)
+    archive.delete()
+
+    problems = verify_archives()
+    assert [(p.letter_id, p.sequence) for p in problems] == [(letter.pk, 2)]
+    assert "disparu" in problems[0].reason
+    message, stderr = _command_error()
+    assert f"lettre {letter.pk}, archive de l'événement n° 2" in message
+    assert f"lettre {letter.pk}, archive de l'événement n° 2" in stderr

@@ -231,3 +231,41 @@ def test_a_stale_copy_cannot_be_saved_after_a_transition() -> None:
         fresh.withdraw()
         fresh.save()
     assert MissionLetter.objects.get(pk=letter.pk).state == "withdrawn"
+
+
+@pytest.mark.parametrize("round_", range(ROUNDS))
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_signature_twice_at_once(round_: int) -> None:
+    """A second click racing the first: one signature, the other request told 409
+    ``transition_not_allowed`` (it lost the race), as for any transition."""
+    school, letter = _school_and_letter(round_, "Signature", "signature")
+    outcomes = _at_once(
+        letter.pk,
+        [
+            Call("sign", school.principal, shown(letter)),
+            Call("sign", school.principal, shown(letter)),
+        ],
+    )
+    _winner, error = _one_winner(outcomes)
+    assert "déjà signé" in error.detail
+    assert len(_events(letter, "sign")) == 1
+    _assert_history_consistent(letter)
+
+
+@pytest.mark.parametrize("round_", range(ROUNDS))
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_agreement_twice_at_once(round_: int) -> None:
+    school, letter = _school_and_letter(round_, "Deuxclics", "concertation")
+    outcomes = _at_once(
+        letter.pk,
+        [
+            Call("agree", school.referent1, shown(letter)),
+            Call("agree", school.referent1, shown(letter)),
+        ],
+    )
+    _winner, error = _one_winner(outcomes)
+    assert "déjà donné votre accord" in error.detail
+    assert len(_events(letter, "agree")) == 1
+    _assert_history_consistent(letter)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from rest_framework.test import APIClient
 
 from governance.imp import decharge_amount
 from governance.models import CatalogItem, User
@@ -53,7 +54,7 @@ from workflow.models import (
 )
 from workflow.selectors.envelope import envelope_amounts, envelopes_for, letter_warnings
 from workflow.services.comments import add_comment
-from workflow.services.content import update_letter
+from workflow.services.content import MAX_INDICATORS, MAX_MISSIONS, MAX_TEXT, update_letter
 from workflow.services.letters import renew_letter
 from workflow.services.meetings import record_meeting_opinions
 
@@ -907,3 +908,41 @@ def test_a_catalogue_mission_appears_once_in_a_letter():
         )
     assert "missions[1].catalog_item" in refused.value.errors
     assert letter.missions.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("section", "row", "bound"),
+    [
+        ("missions", {"text": "Une mission", "priority": "secondary"}, MAX_MISSIONS),
+        ("indicators", {"text": "Un indicateur"}, MAX_INDICATORS),
+    ],
+)
+def test_each_list_of_a_letter_has_a_bound_named_when_exceeded(world, section, row, bound):
+    school, letter = world.at("draft")
+    before = stored(letter)
+    with pytest.raises(InvalidInput) as excinfo:
+        update_letter(
+            letter_id=letter.pk, user=school.principal, changes={section: [row] * (bound + 1)}
+        )
+    assert excinfo.value.errors[section] == [f"{bound} au plus (la lettre en compte {bound + 1})."]
+    assert stored(letter) == before
+    # At the bound, accepted; a wording over its length, refused.
+    update_letter(letter_id=letter.pk, user=school.principal, changes={section: [row] * bound})
+    long = {**row, "text": "x" * (MAX_TEXT + 1)}
+    with pytest.raises(InvalidInput) as excinfo:
+        update_letter(letter_id=letter.pk, user=school.principal, changes={section: [long]})
+    assert excinfo.value.errors[f"{section}[0].text"] == [f"{MAX_TEXT} caractères au plus."]
+
+
+def test_the_api_refuses_a_list_over_its_bound(world):
+    school, letter = world.at("draft")
+    api = APIClient()
+    api.force_authenticate(school.principal)
+    rows = [{"text": "Un indicateur"}] * (MAX_INDICATORS + 1)
+    answer = api.patch(
+        f"/api/v1/letters/{letter.pk}/",
+        {"version": letter.version, "indicators": rows},
+        format="json",
+    )
+    assert answer.status_code == 400
+    assert f"{MAX_INDICATORS} au plus" in answer.json()["errors"]["indicators"][0]

@@ -268,8 +268,11 @@ def test_the_editor_shows_the_school_years_dates_and_ignores_stale_ones():
     client, page = _page(school.principal, f"/lettres/{letter.pk}/modifier/")
     start = school.year.starts_on.strftime("%d/%m/%Y")
     assert f"« Année scolaire » : du {start}" in page.replace("&#x27;", "'").replace("&quot;", '"')
-    form = dict(form_fields(page, "editeur"))
-    form.update(period_kind="school_year", period_start="2000-01-01")
+    form: dict[str, Any] = {
+        **dict(form_fields(page, "editeur")),
+        "period_kind": "school_year",
+        "period_start": "2000-01-01",
+    }
     client.post(f"/lettres/{letter.pk}/modifier/", form)
     letter.refresh_from_db()
     assert letter.period_start == school.year.starts_on

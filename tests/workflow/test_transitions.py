@@ -35,6 +35,7 @@ from tests.factories import (
 )
 from workflow.audit.snapshot import content_sha256
 from workflow.errors import (
+    AlreadyDone,
     ConditionsUnmet,
     InvalidInput,
     LetterNotFound,
@@ -173,7 +174,9 @@ def assert_nothing_happened(letter: MissionLetter, state: str, event_count: int)
     assert len(events_of(letter)) == event_count
 
 
-def codes(excinfo: pytest.ExceptionInfo[ConditionsUnmet]) -> set[str]:
+def codes(
+    excinfo: pytest.ExceptionInfo[ConditionsUnmet] | pytest.ExceptionInfo[AlreadyDone],
+) -> set[str]:
     return {u.code for u in excinfo.value.unmet}
 
 
@@ -475,7 +478,7 @@ def test_agree_twice(world: World):
     school, letter = world.at("concertation")
     _fire(letter, "agree", school.referent1, shown(letter))
     count = len(events_of(letter))
-    with pytest.raises(ConditionsUnmet) as excinfo:
+    with pytest.raises(AlreadyDone) as excinfo:  # 409, as a lost race
         _fire(letter, "agree", school.referent1, shown(letter))
     assert codes(excinfo) == {"already_agreed"}
     assert_nothing_happened(letter, "concertation", count)
@@ -775,7 +778,7 @@ def test_sign_twice(world: World, role: str):
     school, letter = world.at("signature")
     shown = {"snapshot_sha256": content_sha256(letter)}
     _fire(letter, "sign", person(school, role), shown)
-    with pytest.raises(ConditionsUnmet) as excinfo:
+    with pytest.raises(AlreadyDone) as excinfo:
         _fire(letter, "sign", person(school, role), shown)
     assert codes(excinfo) == {"already_signed"}
     assert Signature.objects.filter(letter=letter).count() == 1
@@ -786,7 +789,7 @@ def test_only_one_signature_for_the_head(world: World, first: str, second: str):
     school, letter = world.at("signature")
     shown = {"snapshot_sha256": content_sha256(letter)}
     _fire(letter, "sign", person(school, first), shown)
-    with pytest.raises(ConditionsUnmet) as excinfo:
+    with pytest.raises(AlreadyDone) as excinfo:
         _fire(letter, "sign", person(school, second), shown)
     assert codes(excinfo) == {"already_signed"}
     assert list(Signature.objects.filter(letter=letter).values_list("signer", flat=True)) == [

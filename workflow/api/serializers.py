@@ -26,6 +26,14 @@ from workflow.models import (
 )
 from workflow.selectors.comments import editable_until, request_state
 from workflow.services.comments import MAX_LENGTH
+from workflow.services.content import (
+    MAX_INDICATORS,
+    MAX_MISSIONS,
+    MAX_REFERENTS,
+    MAX_SHARE,
+    MAX_TARGET,
+    MAX_TEXT,
+)
 
 
 class ReferentSerializer(serializers.Serializer):
@@ -38,14 +46,14 @@ class ReferentSerializer(serializers.Serializer):
     decharge_hours = serializers.DecimalField(
         max_digits=5, decimal_places=2, allow_null=True, required=False, min_value=Decimal("0")
     )
-    share = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    share = serializers.CharField(required=False, allow_blank=True, max_length=MAX_SHARE)
     agreed_version = serializers.IntegerField(read_only=True, allow_null=True)
 
 
 class MissionSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     catalog_item = serializers.IntegerField(allow_null=True, required=False, min_value=1)
-    text = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    text = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT)
     priority = serializers.ChoiceField(choices=MissionPriority.choices, required=False)
     referents = serializers.ListField(child=serializers.CharField(), required=False)
     outside_scope = serializers.BooleanField(read_only=True)
@@ -53,8 +61,8 @@ class MissionSerializer(serializers.Serializer):
 
 class IndicatorSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    text = serializers.CharField(max_length=4000)
-    target = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    text = serializers.CharField(max_length=MAX_TEXT)
+    target = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TARGET)
 
 
 class WarningSerializer(serializers.Serializer):
@@ -151,9 +159,16 @@ class LetterContentSerializer(serializers.Serializer):
     period_kind = serializers.ChoiceField(choices=PeriodKind.choices, required=False)
     period_start = serializers.DateField(required=False, allow_null=True)
     period_end = serializers.DateField(required=False, allow_null=True)
-    referents = ReferentSerializer(many=True, required=False)
-    missions = MissionSerializer(many=True, required=False)
-    indicators = IndicatorSerializer(many=True, required=False)
+    # Documents the bounds the service applies (workflow.services.content).
+    referents: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=ReferentSerializer(), required=False, max_length=MAX_REFERENTS
+    )
+    missions: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=MissionSerializer(), required=False, max_length=MAX_MISSIONS
+    )
+    indicators: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=IndicatorSerializer(), required=False, max_length=MAX_INDICATORS
+    )
     means = serializers.ListField(
         child=serializers.ChoiceField(choices=Means.choices), required=False
     )

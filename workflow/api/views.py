@@ -89,8 +89,26 @@ def _comment_response(
 
 
 def _letter_response(user: User, letter_id: int, code: int = status.HTTP_200_OK) -> Response:
-    """The letter as the API shows it, read through the person's scope."""
-    return Response(letter_representations([get_visible_letter(user, letter_id)])[0], status=code)
+    """The letter as the API shows it, read through the person's scope, with its
+    content's revision as the ``ETag`` a PATCH sends back in ``If-Match``."""
+    letter = get_visible_letter(user, letter_id)
+    response = Response(letter_representations([letter])[0], status=code)
+    response["ETag"] = f'"{letter.revision}"'
+    return response
+
+
+def _if_match(request: Request) -> int | None:
+    """The revision named by ``If-Match`` (``"7"`` or ``W/"7"``); ``None`` when the
+    client sends none (it then edits on the ``version`` alone, as before)."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header:
+        return None
+    tag = header.removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise exceptions.ValidationError(
+            {"If-Match": [_("L'en-tête If-Match reprend l'ETag de la lettre, par exemple \"3\".")]}
+        )
+    return int(tag)
 
 
 def _version_or_404(request: Request, letter_id: str, number: int) -> LetterVersion:
@@ -253,7 +271,13 @@ class LetterViewSet(
             raise exceptions.ValidationError(
                 {"version": [_("La version sur laquelle porte la modification est requise.")]}
             )
-        update_letter(letter_id=int(pk), user=user, changes=changes, base_version=base_version)
+        update_letter(
+            letter_id=int(pk),
+            user=user,
+            changes=changes,
+            base_version=base_version,
+            base_revision=_if_match(request),
+        )
         return _letter_response(user, int(pk))
 
     @extend_schema(responses=AvailableTransitionSerializer(many=True))

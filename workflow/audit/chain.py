@@ -15,7 +15,16 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from workflow.audit.snapshot import canonical_json, full_snapshot, sha256_hex
-from workflow.models import Archive, AuditEvent, LetterVersion, MissionLetter, Signature
+from workflow.models import (
+    Archive,
+    AuditEvent,
+    LetterVersion,
+    MissionLetter,
+    OutboxItem,
+    OutboxKind,
+    OutboxStatus,
+    Signature,
+)
 from workflow.selectors.actors import Actor
 
 
@@ -216,7 +225,9 @@ class ArchiveProblem:
 
 
 def verify_archives() -> list[ArchiveProblem]:
-    """Every stored PDF must still be there and still hash to what was recorded."""
+    """Every stored PDF must still be there and still hash to what was recorded, and
+    every event whose archive was made must still have it: an archive deleted with its
+    row leaves its request marked done, and that is found too."""
     problems = []
     for archive in Archive.objects.select_related("event").order_by(
         "event__letter_id", "event__sequence"
@@ -243,6 +254,26 @@ def verify_archives() -> list[ArchiveProblem]:
                     "le fichier ne correspond plus à son empreinte",
                 )
             )
+    missing = (
+        OutboxItem.objects.filter(
+            kind=OutboxKind.ARCHIVE,
+            status=OutboxStatus.DONE,
+            event__isnull=False,
+            event__archive__isnull=True,
+        )
+        .order_by("event__letter_id", "event__sequence")
+        .values_list("event__letter_id", "event__sequence", "key")
+    )
+    problems.extend(
+        ArchiveProblem(
+            letter_id,
+            sequence,
+            key,
+            "l'archive a été produite mais elle a disparu, sa ligne avec elle",
+        )
+        for letter_id, sequence, key in missing
+    )
+    problems.sort(key=lambda problem: (problem.letter_id, problem.sequence))
     return problems
 
 

@@ -17,6 +17,7 @@ from governance.models import (
 )
 from workflow.audit.versions import write_version
 from workflow.errors import (
+    AlreadyDone,
     ConditionsUnmet,
     InvalidInput,
     NotPermitted,
@@ -80,6 +81,8 @@ def fire_transition(
                 )
             data = _parse_payload(spec, payload)
             unmet = spec.guard(letter, actor)
+            if unmet and all(condition.done for condition in unmet):
+                raise AlreadyDone(unmet)
             if unmet:
                 raise ConditionsUnmet(unmet)
             from_state = letter.state

@@ -14,7 +14,6 @@ from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from governance.models import User
-from governance.selectors import heads_of
 from workflow.errors import InvalidInput, NotEditable, NotPermitted, WorkflowError
 from workflow.models import Comment, LetterState, MissionLetter
 from workflow.selectors.actors import Actor
@@ -70,10 +69,9 @@ def open_requests(letter: MissionLetter) -> QuerySet[Comment]:
     )
 
 
-def letters_with_open_requests(user: User) -> list[tuple[MissionLetter, int]]:
-    """For the principal's side (À faire): the letters still open of the establishments
-    ``user`` heads that have change requests waiting, each with how many."""
-    establishments = [assignment.establishment_id for assignment in heads_of(user)]
+def letters_with_open_requests(establishments: list[int]) -> list[tuple[MissionLetter, int]]:
+    """For the principal's side (À faire): the letters still open of ``establishments``
+    (those the person heads) that have change requests waiting, each with how many."""
     if not establishments:
         return []
     counts = dict(

@@ -8,8 +8,7 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 
-from governance.models import SchoolYear, User
-from governance.selectors import heads_of
+from governance.models import SchoolYear
 from workflow.models import RENEWABLE_STATES, LetterState, MissionLetter
 
 # From this month on, À faire offers the principal to prepare next year's letter.
@@ -62,13 +61,14 @@ def renewal_year(letter: MissionLetter) -> SchoolYear | None:
     return following
 
 
-def letters_to_renew(user: User, today: dt.date | None = None) -> list[MissionLetter]:
-    """From March, this year's letters of the establishments ``user`` heads that may be
-    renewed for the next school year: À faire offers to prepare it."""
+def letters_to_renew(
+    establishments: list[int], today: dt.date | None = None
+) -> list[MissionLetter]:
+    """From March, this year's letters of ``establishments`` (those the person heads)
+    that may be renewed for the next school year: À faire offers to prepare it."""
     today = today or timezone.localdate()
-    if not PREPARE_FROM_MONTH <= today.month <= 8:
+    if not establishments or not PREPARE_FROM_MONTH <= today.month <= 8:
         return []
-    establishments = [assignment.establishment_id for assignment in heads_of(user)]
     letters = (
         MissionLetter.objects.filter(
             establishment_id__in=establishments,

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.imp import validate_recognition
@@ -26,6 +27,7 @@ from workflow.audit.versions import write_version
 from workflow.errors import (
     InvalidInput,
     NotEditable,
+    StaleRevision,
     StaleVersion,
 )
 from workflow.models import (
@@ -149,6 +151,54 @@ def _day(day: dt.date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+# The largest letter accepted still renders its PDF within budget (bench/RESULTS.md).
+# A real letter has two or three référents and four to eight missions, and the
+# catalogue's longest wording is under 300 characters.
+MAX_REFERENTS = 4
+MAX_MISSIONS = 10
+MAX_INDICATORS = 6
+MAX_TEXT = 300  # a mission's or an indicator's wording
+MAX_SHARE = 150  # a référent's share of the missions
+MAX_TARGET = 100  # an indicator's target
+
+
+def _over(value: str, bound: int) -> str | None:
+    """A French message when ``value`` is longer than ``bound``."""
+    if len(value) > bound:
+        return _("%(count)s caractères au plus.") % {"count": bound}
+    return None
+
+
+def _too_many(rows: list[Any], bound: int, section: str, errors: dict[str, list[str]]) -> bool:
+    """An error naming the bound when ``rows`` exceed it."""
+    if len(rows) <= bound:
+        return False
+    errors.setdefault(section, []).append(
+        _("%(count)s au plus (la lettre en compte %(given)s).")
+        % {"count": bound, "given": len(rows)}
+    )
+    return True
+
+
+def _too_long_text() -> str:
+    return _("%(count)s caractères au plus.") % {"count": MAX_TEXT}
+
+
+def _stale_revision(letter: MissionLetter) -> str:
+    """Who saved the letter since the person began, and when, by name."""
+    by = letter.revised_by
+    return _(
+        "%(name)s a enregistré la lettre le %(when)s, depuis que vous l'avez ouverte : "
+        "votre modification n'est pas enregistrée, pour ne pas effacer la sienne. "
+        "Reprenez-la sur la lettre telle qu'elle est maintenant."
+    ) % {
+        "name": (by.get_full_name() or by.username) if by else _("quelqu'un"),
+        "when": timezone.localtime(letter.revised_at).strftime("%d/%m/%Y à %H:%M")
+        if letter.revised_at
+        else "",
+    }
+
+
 def _person(username: object) -> str:
     """A person named in input, by their name when the account exists (the input
     names accounts; the messages name people)."""
@@ -159,6 +209,8 @@ def _person(username: object) -> str:
 def _replace_referents(letter: MissionLetter, rows: Any, errors: dict[str, list[str]]) -> None:
     if not isinstance(rows, list):
         errors.setdefault("referents", []).append(_("Une liste de référents est attendue."))
+        return
+    if _too_many(rows, MAX_REFERENTS, "referents", errors):
         return
     teachers = {
         a.user.username: a.user
@@ -195,7 +247,7 @@ def _replace_referents(letter: MissionLetter, rows: Any, errors: dict[str, list[
                 _("Le mode de reconnaissance ne correspond pas au montant indiqué.")
             )
             continue
-        if message := _too_long(str(row.get("share") or ""), LetterReferent, "share"):
+        if message := _over(str(row.get("share") or ""), MAX_SHARE):
             errors.setdefault(f"{prefix}.share", []).append(message)
             continue
         if any(existing.pk == user.pk for existing, _row in wanted):
@@ -225,6 +277,8 @@ def _replace_referents(letter: MissionLetter, rows: Any, errors: dict[str, list[
 def _replace_missions(letter: MissionLetter, rows: Any, errors: dict[str, list[str]]) -> None:
     if not isinstance(rows, list):
         errors.setdefault("missions", []).append(_("Une liste de missions est attendue."))
+        return
+    if _too_many(rows, MAX_MISSIONS, "missions", errors):
         return
     referents = {r.user.username: r for r in letter.referents.select_related("user")}
     items = CatalogItem.objects.in_bulk(
@@ -257,6 +311,9 @@ def _replace_missions(letter: MissionLetter, rows: Any, errors: dict[str, list[s
                 _("Choisissez une mission du catalogue ou rédigez-la.")
             )
             continue
+        if len(text) > MAX_TEXT:
+            errors.setdefault(f"{prefix}.text", []).append(_too_long_text())
+            continue
         priority = row.get("priority") or (item.priority_hint if item else None)
         if priority not in MissionPriority.values:
             errors.setdefault(f"{prefix}.priority", []).append(_("« principal » ou « secondary »."))
@@ -285,14 +342,19 @@ def _replace_indicators(letter: MissionLetter, rows: Any, errors: dict[str, list
     if not isinstance(rows, list):
         errors.setdefault("indicators", []).append(_("Une liste d'indicateurs est attendue."))
         return
+    if _too_many(rows, MAX_INDICATORS, "indicators", errors):
+        return
     prepared = []
     for index, row in enumerate(rows):
         text = str(row.get("text") or "").strip() if isinstance(row, dict) else ""
         if not text:
             errors.setdefault(f"indicators[{index}].text", []).append(_("Rédigez l'indicateur."))
             continue
+        if len(text) > MAX_TEXT:
+            errors.setdefault(f"indicators[{index}].text", []).append(_too_long_text())
+            continue
         target = str(row.get("target") or "")
-        if message := _too_long(target, LetterIndicator, "target"):
+        if message := _over(target, MAX_TARGET):
             errors.setdefault(f"indicators[{index}].target", []).append(message)
             continue
         prepared.append((text, target))
@@ -311,6 +373,7 @@ def update_letter(
     user: User,
     changes: Mapping[str, Any],
     base_version: int | None = None,
+    base_revision: int | None = None,
 ) -> MissionLetter:
     """Change the letter's content: only the principal (or deputy by delegation), only
     in draft or concertation. Sections given (``referents``, ``missions``,
@@ -319,6 +382,8 @@ def update_letter(
 
     ``base_version``: the version the editor started from; if it has moved since, the
     edit is refused (``StaleVersion``) rather than silently overwriting another's.
+    ``base_revision``: the same for every save, draft included (``StaleRevision``):
+    two people editing a draft from the same revision, the second is told.
     Bad input raises ``InvalidInput`` and changes nothing.
     """
     unknown = set(changes) - set(CONTENT_FIELDS) - set(SECTION_FIELDS)
@@ -343,6 +408,8 @@ def update_letter(
                 )
                 % {"current": letter.version, "base": base_version}
             )
+        if base_revision is not None and base_revision != letter.revision:
+            raise StaleRevision(_stale_revision(letter))
         errors: dict[str, list[str]] = {}
         content_before = content_sha256(letter)
         _apply_fields(letter, changes, errors)
@@ -360,6 +427,8 @@ def update_letter(
         in_concertation = letter.state == LetterState.CONCERTATION and changed
         if in_concertation:
             letter.version += 1
+        letter.revision += 1
+        letter.revised_by, letter.revised_at = user, timezone.now()
         letter.save()
         write_version(letter, by=user, working=letter.state == LetterState.DRAFT)
         if in_concertation:

@@ -9,6 +9,10 @@ the outbox rows after commit (DESIGN §4, §6), woken once the transaction commi
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+import time
 from typing import Any
 
 from celery import current_app
@@ -21,6 +25,8 @@ from workflow.audit.chain import record_event
 from workflow.errors import LetterNotFound, NotPermitted
 from workflow.models import AuditEvent, MissionLetter, OutboxItem, OutboxKind
 from workflow.selectors.actors import SYSTEM, Actor, actor_for
+
+logger = logging.getLogger(__name__)
 
 # Whom to tell, and of what: (person, topic).
 Recipients = list[tuple[User, str]]
@@ -44,12 +50,19 @@ def locked_letter(letter_id: int, user: User | None) -> tuple[MissionLetter, Act
     return letter, actor
 
 
+# The largest primary key (BigAutoField): a larger integer is no identifier, and the
+# database refuses to compare with it (OverflowError on SQLite, DataError on PostgreSQL).
+MAX_ID = 2**63 - 1
+
+
 def as_id(value: Any) -> int:
-    """An identifier from client input; 0 (matching nothing) when it is not one."""
+    """An identifier from client input; 0 (matching nothing) when it is not one: not an
+    integer, infinite, or outside the range of primary keys."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return 0
+    return number if 0 < number <= MAX_ID else 0
 
 
 def require_head(actor: Actor) -> None:
@@ -59,13 +72,68 @@ def require_head(actor: Actor) -> None:
         )
 
 
+# No publish is tried before this moment (``time.monotonic()``): set after a failure,
+# so that a broker that is down costs one request a short wait, not every request.
+_kick_paused_until = 0.0
+# Each thread's connection for the kick, with its short timeouts, kept between writes.
+_kick_local = threading.local()
+
+
+def _kick_connection() -> Any:
+    """This thread's broker connection for the kick: made with ``OUTBOX_KICK_TIMEOUT``
+    for connecting and for every socket operation, and no retry (kombu's retries sleep
+    for seconds); made again in a new process or for another broker."""
+    url = current_app.conf.broker_write_url
+    cached = getattr(_kick_local, "connection", None)
+    if cached is not None and _kick_local.key == (os.getpid(), url):
+        return cached
+    timeout = settings.OUTBOX_KICK_TIMEOUT
+    connection = current_app.connection_for_write(
+        url,
+        connect_timeout=timeout,
+        transport_options={
+            "socket_connect_timeout": timeout,
+            "socket_timeout": timeout,
+            "max_retries": 0,
+        },
+    )
+    _kick_local.connection, _kick_local.key = connection, (os.getpid(), url)
+    return connection
+
+
+def _drop_kick_connection() -> None:
+    connection = getattr(_kick_local, "connection", None)
+    _kick_local.connection = None
+    if connection is not None:
+        connection.collect()  # its sockets closed without talking to the broker
+
+
 def _kick_outbox() -> None:
-    """Ask a worker to carry out the outbox now. Called after commit, robustly: if the
-    broker is down this logs and returns, and the periodic sweep does the work later.
-    The task is named, not imported: ``notifications`` depends on ``workflow``, never
-    the other way round."""
-    if settings.OUTBOX_KICK_ENABLED:
-        current_app.send_task(settings.OUTBOX_KICK_TASK, retry=False, ignore_result=True)
+    """Ask a worker to carry out the outbox now. Called after commit; a speed-up only, so
+    the broker never slows a write: the publish gives up after ``OUTBOX_KICK_TIMEOUT``
+    seconds, and after a failure no publish is tried for ``OUTBOX_KICK_PAUSE`` seconds
+    (a small circuit breaker): the periodic sweep does the work meanwhile. The task is
+    named, not imported: ``notifications`` depends on ``workflow``, never the other way
+    round."""
+    global _kick_paused_until
+    if not settings.OUTBOX_KICK_ENABLED or time.monotonic() < _kick_paused_until:
+        return
+    try:
+        current_app.send_task(
+            settings.OUTBOX_KICK_TASK,
+            connection=_kick_connection(),
+            retry=False,
+            ignore_result=True,
+        )
+    except Exception as exc:  # whatever the broker does, the write has committed
+        _kick_paused_until = time.monotonic() + settings.OUTBOX_KICK_PAUSE
+        _drop_kick_connection()
+        logger.warning(
+            "broker unreachable (%s: %s): no outbox kick for %s s, the sweep does the work",
+            type(exc).__name__,
+            exc,
+            settings.OUTBOX_KICK_PAUSE,
+        )
 
 
 def record_write(

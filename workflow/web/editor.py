@@ -83,6 +83,7 @@ def _editor_page(
     # The version the person started from, kept across refusals: a save after « la
     # lettre est passée à la version N » must not overwrite that version blindly.
     base_version = request.POST.get("base_version") or letter.version
+    base_revision = request.POST.get("base_revision") or letter.revision
     choices = imp_choices()
     return render(
         request,
@@ -90,6 +91,7 @@ def _editor_page(
         {
             "letter": letter,
             "base_version": base_version,
+            "base_revision": base_revision,
             "state": state,
             "errors": errors,
             "envelope": check_state_envelope(
@@ -105,6 +107,11 @@ def _editor_page(
             "follow_ups": FollowUp.choices,
         },
     )
+
+
+def _number(posted: str | None) -> int | None:
+    """A hidden field's number (the version or revision the page was opened on)."""
+    return int(posted) if posted and posted.isdigit() else None
 
 
 @login_required
@@ -129,11 +136,13 @@ def letter_edit(request: HttpRequest, letter_id: int) -> HttpResponse:
         return _editor_page(request, letter, state, [])
     changes, origins = changes_from_state(state)
     try:
-        base_version = int(request.POST.get("base_version", ""))
-    except ValueError:
-        base_version = None
-    try:
-        update_letter(letter_id=letter.pk, user=user, changes=changes, base_version=base_version)
+        update_letter(
+            letter_id=letter.pk,
+            user=user,
+            changes=changes,
+            base_version=_number(request.POST.get("base_version")),
+            base_revision=_number(request.POST.get("base_revision")),
+        )
     except InvalidInput as exc:
         mark_errors(state, exc.errors, origins)
         return _editor_page(request, letter, state, error_labels(state, exc.errors, origins))

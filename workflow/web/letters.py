@@ -31,6 +31,7 @@ from governance.models import (
     User,
 )
 from governance.selectors import (
+    headed_establishments,
     heads_of,
     held_roles,
     may_schedule_meeting,
@@ -107,6 +108,7 @@ def todo(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     roles = held_roles(user)
     items = to_do(user, roles)
+    headed = headed_establishments(user, roles)
     return render(
         request,
         "workflow/todo.html",
@@ -114,8 +116,8 @@ def todo(request: HttpRequest) -> HttpResponse:
             "items": items,
             "roles": roles,
             "reports": received_reports(user, roles),
-            "open_requests": letters_with_open_requests(user),
-            "to_renew": [(letter, renewal_year(letter)) for letter in letters_to_renew(user)],
+            "open_requests": letters_with_open_requests(headed),
+            "to_renew": [(letter, renewal_year(letter)) for letter in letters_to_renew(headed)],
         },
     )
 

@@ -2,8 +2,9 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
-from notifications.selectors import outbox_report
+from notifications.selectors import outbox_report, smtp_health
 
 
 class Command(BaseCommand):
@@ -33,6 +34,15 @@ class Command(BaseCommand):
             "Plus ancien élément en attente : "
             + (f"{int(age.total_seconds() // 60)} min" if age is not None else "aucun")
         )
+        smtp = smtp_health()
+        if smtp.failing and smtp.failing_since is not None:
+            since = timezone.localtime(smtp.failing_since).strftime("%d/%m/%Y %H:%M")
+            self.stdout.write(
+                f"Serveur de courriel : en échec depuis le {since} "
+                f"(dernière erreur : {smtp.last_error})"
+            )
+        else:
+            self.stdout.write("Serveur de courriel : aucun échec en cours")
         for failure in report.recent_failures:
             self.stdout.write(
                 f"  échec {failure.key} ({failure.attempts} tentative(s)) : {failure.last_error}"
