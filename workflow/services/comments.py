@@ -38,7 +38,7 @@ from workflow.selectors.comments import (
     request_state,
 )
 from workflow.selectors.visibility import people_with_role, referent_users
-from workflow.services.writes import as_id, locked_letter, record_write
+from workflow.services.writes import as_id, locked_letter, nul_refusal, record_write
 
 # The longest message the thread takes, in characters (the pages count them as typed).
 MAX_LENGTH = 5000
@@ -56,6 +56,8 @@ def clean_body(body: object) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         raise InvalidInput({"body": [_("Le message est vide.")]})
+    if "\x00" in text:
+        raise InvalidInput({"body": [nul_refusal()]})
     if len(text) > MAX_LENGTH:
         raise InvalidInput(
             {

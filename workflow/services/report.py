@@ -26,7 +26,7 @@ from workflow.models import (
     YearEndReport,
 )
 from workflow.selectors.actors import Actor
-from workflow.services.writes import as_id, locked_letter
+from workflow.services.writes import as_id, locked_letter, nul_refusal
 
 
 def report_refusal(letter: MissionLetter, actor: Actor) -> WorkflowError | None:
@@ -47,6 +47,8 @@ TEXT_LIMIT = 8000
 def _text(value: object, field: str, errors: dict[str, list[str]]) -> str:
     """A text of the report as sent (empty for none), its length checked."""
     text = "" if value is None else str(value)
+    if "\x00" in text:
+        errors.setdefault(field, []).append(nul_refusal())
     if len(text) > TEXT_LIMIT:
         errors.setdefault(field, []).append(
             _("%(count)s caractères au plus.") % {"count": TEXT_LIMIT}

@@ -32,6 +32,12 @@ logger = logging.getLogger(__name__)
 Recipients = list[tuple[User, str]]
 
 
+def nul_refusal() -> str:
+    """Why a text holding the NUL character is refused: PostgreSQL cannot store it, and
+    no one types it (it comes from a copy of binary data, or from a hostile client)."""
+    return _("Le texte contient un caractère nul, qui ne peut pas être enregistré : retirez-le.")
+
+
 def locked_letter(letter_id: int, user: User | None) -> tuple[MissionLetter, Actor]:
     """The letter, its row locked until the transaction ends, and ``user`` as an actor on
     it (``None``: the scheduler). ``LetterNotFound`` if it does not exist or the person
