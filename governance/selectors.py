@@ -106,19 +106,22 @@ def has_role(user: User, role: Role, establishment: Establishment) -> bool:
     return RoleAssignment.objects.filter(user=user, role=role, establishment=establishment).exists()
 
 
+def delegations_in_force(delegate: User, day: dt.date | None = None) -> QuerySet[Delegation]:
+    """The delegations that let ``delegate`` act for the principal on ``day`` (today by
+    default): begun, not ended, not revoked. The one statement of that rule."""
+    day = day or timezone.localdate()
+    return Delegation.objects.filter(
+        delegate=delegate, starts_on__lte=day, ends_on__gte=day, revoked_at__isnull=True
+    )
+
+
 def active_delegation(
     delegate: User, establishment: Establishment, day: dt.date | None = None
 ) -> Delegation | None:
     """The delegation that lets ``delegate`` act for the principal on ``day``, if any."""
-    day = day or timezone.localdate()
     return (
-        Delegation.objects.filter(
-            delegate=delegate,
-            establishment=establishment,
-            starts_on__lte=day,
-            ends_on__gte=day,
-            revoked_at__isnull=True,
-        )
+        delegations_in_force(delegate, day)
+        .filter(establishment=establishment)
         .order_by("-starts_on")
         .first()
     )
@@ -202,15 +205,10 @@ def headed_establishments(user: User, roles: list[HeldRole]) -> list[int]:
     principal = [r.establishment_id for r in roles if r.role == Role.PRINCIPAL]
     deputy = [r.establishment_id for r in roles if r.role == Role.DEPUTY]
     if deputy:
-        today = timezone.localdate()
         deputy = list(
-            Delegation.objects.filter(
-                delegate=user,
-                establishment_id__in=deputy,
-                starts_on__lte=today,
-                ends_on__gte=today,
-                revoked_at__isnull=True,
-            ).values_list("establishment_id", flat=True)
+            delegations_in_force(user)
+            .filter(establishment_id__in=deputy)
+            .values_list("establishment_id", flat=True)
         )
     return [e for e in [*principal, *deputy] if e is not None]
 
@@ -219,14 +217,7 @@ def heads_of(user: User, day: dt.date | None = None) -> QuerySet[RoleAssignment]
     """Where ``user`` acts for the principal on ``day`` (today by default), so may begin
     or renew a letter: as principal, or as deputy under an active delegation (the rule
     of ``active_delegation``). The pages offer those forms to no one else."""
-    day = day or timezone.localdate()
-    delegated = Delegation.objects.filter(
-        delegate=user,
-        establishment=OuterRef("establishment"),
-        starts_on__lte=day,
-        ends_on__gte=day,
-        revoked_at__isnull=True,
-    )
+    delegated = delegations_in_force(user, day).filter(establishment=OuterRef("establishment"))
     return (
         roles_of(user)
         .filter(Q(role=Role.PRINCIPAL) | Q(Exists(delegated), role=Role.DEPUTY))

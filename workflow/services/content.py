@@ -151,7 +151,7 @@ def _day(day: dt.date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-# The largest letter accepted still renders its PDF within budget (bench/RESULTS.md).
+# The largest letter accepted still renders its PDF within budget (bench/pdf_largest.py).
 # A real letter has two or three référents and four to eight missions, and the
 # catalogue's longest wording is under 300 characters.
 MAX_REFERENTS = 4

@@ -186,6 +186,7 @@ def record_write(
                 topic=topic,
             )
         )
-    OutboxItem.objects.bulk_create(items)
-    transaction.on_commit(_kick_outbox, robust=True)
+    if items:  # a write that tells nobody (a correction) has nothing to carry out
+        OutboxItem.objects.bulk_create(items)
+        transaction.on_commit(_kick_outbox, robust=True)
     return event
