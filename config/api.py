@@ -40,7 +40,10 @@ WORKFLOW_STATUS: dict[type[workflow_errors.WorkflowError], int] = {
     workflow_errors.SnapshotMismatch: status.HTTP_409_CONFLICT,
     workflow_errors.StaleVersion: status.HTTP_409_CONFLICT,
     workflow_errors.StaleRevision: status.HTTP_409_CONFLICT,
+    workflow_errors.StaleEntries: status.HTTP_409_CONFLICT,
     workflow_errors.LetterExists: status.HTTP_409_CONFLICT,
+    workflow_errors.AlreadyReminded: status.HTTP_409_CONFLICT,
+    workflow_errors.NotAwaited: status.HTTP_409_CONFLICT,
     workflow_errors.NotEditable: status.HTTP_409_CONFLICT,
     workflow_errors.ConditionsUnmet: status.HTTP_400_BAD_REQUEST,
     workflow_errors.InvalidInput: status.HTTP_400_BAD_REQUEST,
@@ -67,8 +70,12 @@ def _workflow_response(exc: workflow_errors.WorkflowError) -> Response:
         body["errors"] = [u.as_dict() for u in exc.unmet]
     elif isinstance(exc, workflow_errors.InvalidInput):
         body["errors"] = exc.errors
+    elif isinstance(exc, workflow_errors.StaleEntries):
+        body["conflicts"] = [c.as_dict() for c in exc.conflicts]
     elif isinstance(exc, workflow_errors.LetterExists):
         body["letter"] = exc.letter_id
+    elif isinstance(exc, workflow_errors.AlreadyReminded):
+        body["reminded"] = exc.reminded
     return Response(body, status=WORKFLOW_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST))
 
 

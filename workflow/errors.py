@@ -4,6 +4,7 @@ pages translate them into responses, the services never deal in HTTP."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 
@@ -77,11 +78,64 @@ class LetterExists(WorkflowError):
         self.letter_id = letter_id
 
 
+class AlreadyReminded(WorkflowError):
+    """« Relancer » was already sent today to this person about this letter (or, for
+    everyone awaited, to each of them): once a day per person and letter.
+    ``reminded``: who, when and by whom, for the API's answer."""
+
+    code = "already_reminded"
+
+    def __init__(self, detail: str, reminded: list[dict[str, str]]) -> None:
+        super().__init__(detail)
+        self.reminded = reminded
+
+
+class NotAwaited(WorkflowError):
+    """« Relancer » names someone the letter does not wait for, or it waits for nobody."""
+
+    code = "not_awaited"
+
+
 class StaleRevision(WorkflowError):
     """An edit was based on a revision of the content that another save has replaced:
     refused, rather than overwriting it unseen."""
 
     code = "stale_revision"
+
+
+@dataclass(frozen=True)
+class EntryConflict:
+    """One entry of the year-end report that another person saved since the page (or
+    the client) read it: ``entry`` is ``outcome`` (``id``: the mission), ``result``
+    (``id``: the indicator) or ``closing`` (the three closing texts); ``stored``: its
+    values now, with who saved them and when."""
+
+    entry: str
+    id: int | None
+    label: str
+    stored: dict[str, str]
+    revision: int
+    revised_by: str
+    revised_at: dt.datetime | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "entry": self.entry,
+            "id": self.id,
+            "stored": self.stored,
+            "revision": self.revision,
+            "revised_by": self.revised_by,
+            "revised_at": self.revised_at.isoformat() if self.revised_at else None,
+        }
+
+
+class StaleEntries(StaleRevision):
+    """Entries of the year-end report saved by another person since they were read:
+    the whole save is refused, so that the person can choose, entry by entry."""
+
+    def __init__(self, detail: str, conflicts: list[EntryConflict]) -> None:
+        super().__init__(detail)
+        self.conflicts = conflicts
 
 
 class StaleVersion(WorkflowError):

@@ -450,6 +450,9 @@ class Comment(models.Model):
     )
     anchor_text = models.TextField(_("à propos de"), blank=True)
     version = models.PositiveIntegerField(_("version commentée"))
+    # Moves on every change of the message (correction, deletion, marked resolved): a
+    # change based on an older revision is refused (services.comments).
+    revision = models.PositiveIntegerField(_("révision"), default=1)
     created_at = models.DateTimeField(_("écrit le"), auto_now_add=True)
     # Its author may correct or delete it for a short while (services.comments). A
     # deleted message keeps its row, emptied, so that the thread shows it was there.
@@ -596,9 +599,31 @@ class OutcomeStatus(models.TextChoices):
     NOT_DONE = "not_done", _("Non réalisée")
 
 
-class YearEndReport(models.Model):
+class ReportEntry(models.Model):
+    """What each entry of the year-end report carries so that two référents writing at
+    once never overwrite each other unseen: a revision that moves on every save of the
+    entry, and who saved it last, to name them to the other."""
+
+    revision = models.PositiveIntegerField(_("révision"), default=1)
+    revised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("dernier enregistrement par"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revised_at = models.DateTimeField(_("dernier enregistrement le"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class YearEndReport(ReportEntry):
     """The compte rendu de mission, written together by the letter's référents and sent
-    to the principal and the DAN (seed 004). Pre-filled from the letter when due."""
+    to the principal and the DAN (seed 004). Pre-filled from the letter when due. Its
+    own revision covers the three closing texts; each mission's outcome and each
+    indicator's result has its own."""
 
     letter = models.OneToOneField(MissionLetter, on_delete=models.CASCADE, related_name="report")
     difficulties = models.TextField(_("difficultés rencontrées"), blank=True)
@@ -623,7 +648,7 @@ class YearEndReport(models.Model):
         return str(_("Compte rendu — lettre n° %(id)s") % {"id": self.letter_id})
 
 
-class MissionOutcome(models.Model):
+class MissionOutcome(ReportEntry):
     report = models.ForeignKey(YearEndReport, on_delete=models.CASCADE, related_name="outcomes")
     mission = models.ForeignKey(LetterMission, on_delete=models.CASCADE, related_name="outcomes")
     status = models.CharField(
@@ -641,7 +666,7 @@ class MissionOutcome(models.Model):
         return f"{self.mission} — {self.status or '?'}"
 
 
-class IndicatorResult(models.Model):
+class IndicatorResult(ReportEntry):
     report = models.ForeignKey(YearEndReport, on_delete=models.CASCADE, related_name="results")
     indicator = models.ForeignKey(LetterIndicator, on_delete=models.CASCADE, related_name="results")
     result = models.TextField(_("résultat"), blank=True)

@@ -261,6 +261,12 @@ class CommentSerializer(serializers.ModelSerializer):
     editable_until = serializers.SerializerMethodField(
         help_text="Jusqu'à quand son auteur peut le corriger (PATCH) ou le supprimer (DELETE)."
     )
+    revision = serializers.IntegerField(
+        read_only=True,
+        help_text="Avance à chaque changement du message (correction, suppression, marqué "
+        "traité) ; c'est aussi son `ETag`, que PATCH, DELETE et resolve renvoient dans "
+        "`If-Match`.",
+    )
 
     class Meta:
         model = Comment
@@ -282,6 +288,7 @@ class CommentSerializer(serializers.ModelSerializer):
             "request_state",
             "resolved_at",
             "resolved_by",
+            "revision",
         ]
         read_only_fields = [
             "id",
@@ -372,12 +379,20 @@ class OutcomeSerializer(serializers.Serializer):
     mission_text = serializers.CharField(source="mission.text", read_only=True)
     status = serializers.ChoiceField(choices=OutcomeStatus.choices, allow_blank=True)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=8000)
+    revision = serializers.IntegerField(
+        required=False,
+        help_text="La révision lue ; une entrée modifiée depuis par un autre est refusée (409).",
+    )
 
 
 class ResultSerializer(serializers.Serializer):
     indicator = serializers.IntegerField(source="indicator_id")
     indicator_text = serializers.CharField(source="indicator.text", read_only=True)
     result = serializers.CharField(allow_blank=True, max_length=8000)
+    revision = serializers.IntegerField(
+        required=False,
+        help_text="La révision lue ; une entrée modifiée depuis par un autre est refusée (409).",
+    )
 
 
 class ReportSerializer(serializers.ModelSerializer):
@@ -393,6 +408,7 @@ class ReportSerializer(serializers.ModelSerializer):
             "difficulties",
             "training_needs",
             "proposals",
+            "revision",
             "outcomes",
             "results",
             "submitted_at",
@@ -404,6 +420,11 @@ class ReportSerializer(serializers.ModelSerializer):
             "difficulties": {"required": False, "max_length": 8000},
             "training_needs": {"required": False, "max_length": 8000},
             "proposals": {"required": False, "max_length": 8000},
+            "revision": {
+                "required": False,
+                "help_text": "La révision lue des trois textes du bilan, qui forment une "
+                "entrée.",
+            },
         }
 
 
