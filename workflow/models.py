@@ -82,7 +82,34 @@ class FollowUp(models.TextChoices):
     TICKET_TOOL = "ticket_tool", _("Outil de gestion de tickets")
 
 
-class MissionLetter(ConcurrentTransitionMixin, models.Model):
+class Revised(models.Model):
+    """What a thing two people may save at once carries, so that neither overwrites the
+    other unseen: a revision that moves on every save, and who saved last and when, to
+    name them to the other. A save based on an older revision is refused."""
+
+    revision = models.PositiveIntegerField(
+        _("révision"),
+        default=1,
+        help_text=_(
+            "Augmente à chaque enregistrement : une modification fondée sur une révision "
+            "antérieure est refusée."
+        ),
+    )
+    revised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("dernier enregistrement par"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revised_at = models.DateTimeField(_("dernier enregistrement le"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class MissionLetter(ConcurrentTransitionMixin, Revised):
     """The lettre de mission of one establishment's référent(s) for one school year."""
 
     establishment = models.ForeignKey(
@@ -120,23 +147,6 @@ class MissionLetter(ConcurrentTransitionMixin, models.Model):
             "Augmente à chaque changement du contenu après l'ouverture de la concertation."
         ),
     )
-    revision = models.PositiveIntegerField(
-        _("révision"),
-        default=1,
-        help_text=_(
-            "Augmente à chaque enregistrement du contenu, brouillon compris : une "
-            "modification fondée sur une révision antérieure est refusée."
-        ),
-    )
-    revised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("dernier enregistrement par"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    revised_at = models.DateTimeField(_("dernier enregistrement le"), null=True, blank=True)
     period_kind = models.CharField(
         _("période"), max_length=12, choices=PeriodKind.choices, default=PeriodKind.SCHOOL_YEAR
     )
@@ -599,27 +609,7 @@ class OutcomeStatus(models.TextChoices):
     NOT_DONE = "not_done", _("Non réalisée")
 
 
-class ReportEntry(models.Model):
-    """What each entry of the year-end report carries so that two référents writing at
-    once never overwrite each other unseen: a revision that moves on every save of the
-    entry, and who saved it last, to name them to the other."""
-
-    revision = models.PositiveIntegerField(_("révision"), default=1)
-    revised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("dernier enregistrement par"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    revised_at = models.DateTimeField(_("dernier enregistrement le"), null=True, blank=True)
-
-    class Meta:
-        abstract = True
-
-
-class YearEndReport(ReportEntry):
+class YearEndReport(Revised):
     """The compte rendu de mission, written together by the letter's référents and sent
     to the principal and the DAN (seed 004). Pre-filled from the letter when due. Its
     own revision covers the three closing texts; each mission's outcome and each
@@ -648,7 +638,7 @@ class YearEndReport(ReportEntry):
         return str(_("Compte rendu — lettre n° %(id)s") % {"id": self.letter_id})
 
 
-class MissionOutcome(ReportEntry):
+class MissionOutcome(Revised):
     report = models.ForeignKey(YearEndReport, on_delete=models.CASCADE, related_name="outcomes")
     mission = models.ForeignKey(LetterMission, on_delete=models.CASCADE, related_name="outcomes")
     status = models.CharField(
@@ -666,7 +656,7 @@ class MissionOutcome(ReportEntry):
         return f"{self.mission} — {self.status or '?'}"
 
 
-class IndicatorResult(ReportEntry):
+class IndicatorResult(Revised):
     report = models.ForeignKey(YearEndReport, on_delete=models.CASCADE, related_name="results")
     indicator = models.ForeignKey(LetterIndicator, on_delete=models.CASCADE, related_name="results")
     result = models.TextField(_("résultat"), blank=True)

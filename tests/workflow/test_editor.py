@@ -317,7 +317,9 @@ def test_a_referent_who_left_the_school_is_shown_not_dropped(client):
     assert not letter.referents.filter(user=school.referent2).exists()
 
 
-def test_a_save_refused_as_stale_does_not_arm_an_overwrite(client):
+def test_a_save_refused_as_stale_shows_what_was_saved_then_stands_on_it(client):
+    """Refused as stale, the page shows the other's save beside the input; it then
+    stands on the version it shows, so a save made having seen it is taken."""
     school = make_school("Stale2")
     letter = make_letter(school)
     fire_transition(letter_id=letter.pk, name="open_concertation", user=school.principal)
@@ -328,10 +330,13 @@ def test_a_save_refused_as_stale_does_not_arm_an_overwrite(client):
     fields["qualification"] = ["Le mien"]
     first = client.post(f"/lettres/{letter.pk}/modifier/", fields).content.decode()
     assert "rechargez-la" in first
-    again = form_fields(first, "editeur")
-    assert again["base_version"] == ["1"]  # still the version the person started from
-    assert "rechargez-la" in client.post(f"/lettres/{letter.pk}/modifier/", again).content.decode()
+    assert f"Enregistré entre-temps par {school.deputy.get_full_name()} :" in first
     assert MissionLetter.objects.get(pk=letter.pk).qualification == "Le sien"
+    again = form_fields(first, "editeur")
+    assert again["qualification"] == ["Le mien"]  # as typed
+    assert again["base_version"] == ["2"]  # the version shown beside it
+    assert client.post(f"/lettres/{letter.pk}/modifier/", again).status_code == 302
+    assert MissionLetter.objects.get(pk=letter.pk).qualification == "Le mien"
 
 
 @pytest.mark.parametrize("hours", ["NaN", "Infinity", "sNaN", "douze"])

@@ -93,7 +93,7 @@ def test_the_same_mission_saved_from_a_stale_page_is_told_and_keeps_the_typed_te
     # The second référent chooses to keep their own: now saved, both entries.
     again = dict(form_fields(html, "compte-rendu"))
     assert again[f"comment-{one}"] == ["Texte de Bob"]
-    again[f"keep-outcome-{one}"] = "mine"
+    again[f"keep-outcome-{one}"] = ["mine"]
     assert second.post(url, again).status_code == 302
     assert _outcome(letter, 0).comment == "Texte de Bob"
     assert _outcome(letter, 1).comment == "Autre mission"
@@ -109,7 +109,7 @@ def test_choosing_the_others_text_keeps_it_and_saves_the_rest(school_and_letter)
         url, {**second_form, f"comment-{one}": "Texte de Bob", "difficulties": "Peu de temps"}
     ).content.decode()
     again = dict(form_fields(html, "compte-rendu"))
-    again[f"keep-outcome-{one}"] = "theirs"
+    again[f"keep-outcome-{one}"] = ["theirs"]
     assert second.post(url, again).status_code == 302
     assert _outcome(letter, 0).comment == "Texte de Alice"
     assert YearEndReport.objects.get(letter=letter).difficulties == "Peu de temps"

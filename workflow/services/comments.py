@@ -7,9 +7,16 @@ resolved. Its author may correct or delete a message for a short while
 (``selectors.comments.EDIT_WINDOW``) as long as nobody has answered it. Corrections and
 deletions tell nobody: the e-mail announcing a message links to the thread, which shows
 the message as it now stands, marked corrected, or « supprimé par son auteur ».
+
+Every change of a message moves its ``revision``. A change based on an older revision
+(``base_revision``, which the pages and the API's ``If-Match`` send) is refused with
+``StaleRevision``, naming what happened meanwhile, rather than made on a message its
+person has not read as it stands. A change that would change nothing is not refused.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +31,7 @@ from workflow.errors import (
     InvalidInput,
     LetterNotFound,
     NotPermitted,
+    StaleRevision,
 )
 from workflow.models import (
     Comment,
@@ -156,6 +164,69 @@ def add_comment(
     return comment
 
 
+def _when(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%d/%m/%Y à %H:%M")
+
+
+def _stale_comment(comment: Comment, user: User) -> StaleRevision:
+    """The refusal of a change based on an older revision of ``comment``, saying what
+    was done to it since (the latest of a correction, a deletion, a resolution), by
+    whom and when."""
+    done: list[tuple[dt.datetime, str]] = []
+
+    def by(person: User | None) -> str:
+        if person is None:
+            return _("quelqu'un")
+        if person.pk == user.pk:
+            return _("vous-même")
+        return person.get_full_name() or person.username
+
+    if comment.edited_at is not None:
+        done.append(
+            (
+                comment.edited_at,
+                _("corrigé par %(name)s le %(when)s")
+                % {"name": by(comment.author), "when": _when(comment.edited_at)},
+            )
+        )
+    if comment.deleted_at is not None:
+        done.append(
+            (
+                comment.deleted_at,
+                _("supprimé par %(name)s le %(when)s")
+                % {"name": by(comment.author), "when": _when(comment.deleted_at)},
+            )
+        )
+    if comment.resolved_at is not None:
+        done.append(
+            (
+                comment.resolved_at,
+                _("marqué comme traité par %(name)s le %(when)s")
+                % {"name": by(comment.resolved_by), "when": _when(comment.resolved_at)},
+            )
+        )
+    if not done:
+        return StaleRevision(
+            _(
+                "Ce message a été modifié entre-temps : votre changement n'est pas "
+                "enregistré. Repartez du message tel qu'il est maintenant."
+            )
+        )
+    return StaleRevision(
+        _(
+            "Ce message a été modifié entre-temps (%(what)s) : votre changement n'est pas "
+            "enregistré. Repartez du message tel qu'il est maintenant."
+        )
+        % {"what": max(done)[1]}
+    )
+
+
+def _require_revision(comment: Comment, user: User, base_revision: int | None) -> None:
+    """Refuse a change based on another revision of the message than the stored one."""
+    if base_revision is not None and base_revision != comment.revision:
+        raise _stale_comment(comment, user)
+
+
 def _own_comment(
     letter_id: int, comment_id: object, user: User
 ) -> tuple[MissionLetter, Actor, Comment]:
@@ -170,36 +241,55 @@ def _own_comment(
     return letter, actor, comment
 
 
-def edit_comment(*, letter_id: int, comment_id: object, user: User, body: object) -> Comment:
+def edit_comment(
+    *,
+    letter_id: int,
+    comment_id: object,
+    user: User,
+    body: object,
+    base_revision: int | None = None,
+) -> Comment:
     """Its author corrects a message, within the window and while nobody has answered
-    it. Nobody is told (see the module's note); the thread shows it corrected."""
+    it, based on its revision ``base_revision`` when given. Nobody is told (see the
+    module's note); the thread shows it corrected."""
     body = clean_body(body)
     with transaction.atomic():
         letter, actor, comment = _own_comment(letter_id, comment_id, user)
         if body == comment.body:
             return comment
+        _require_revision(comment, user, base_revision)
         comment.body, comment.edited_at = body, timezone.now()
-        comment.save(update_fields=["body", "edited_at"])
+        comment.revision += 1
+        comment.save(update_fields=["body", "edited_at", "revision"])
         record_write(letter, actor=actor, told=[], about=f"comment:{comment.pk}")
     return comment
 
 
-def delete_comment(*, letter_id: int, comment_id: object, user: User) -> Comment:
+def delete_comment(
+    *, letter_id: int, comment_id: object, user: User, base_revision: int | None = None
+) -> Comment:
     """Its author deletes a message, within the window and while nobody has answered
-    it. The row stays, emptied and marked deleted: the thread shows that a message was
-    there and was withdrawn by its author. Nobody is told."""
+    it, based on its revision ``base_revision`` when given. The row stays, emptied and
+    marked deleted: the thread shows that a message was there and was withdrawn by its
+    author. Nobody is told."""
     with transaction.atomic():
         letter, actor, comment = _own_comment(letter_id, comment_id, user)
+        _require_revision(comment, user, base_revision)
         comment.body, comment.deleted_at = "", timezone.now()
-        comment.save(update_fields=["body", "deleted_at"])
+        comment.revision += 1
+        comment.save(update_fields=["body", "deleted_at", "revision"])
         record_write(letter, actor=actor, told=[], about=f"comment:{comment.pk}")
     return comment
 
 
-def resolve_change_request(*, letter_id: int, comment_id: object, user: User) -> Comment:
+def resolve_change_request(
+    *, letter_id: int, comment_id: object, user: User, base_revision: int | None = None
+) -> Comment:
     """The principal's side marks a change request resolved without answering it in
-    the thread (a change made in the letter, a word in person). Doing it twice, or on a
-    request already answered, changes nothing."""
+    the thread (a change made in the letter, a word in person), based on its revision
+    ``base_revision`` when given: a request corrected since it was read is not marked
+    resolved unread. Doing it twice, or on a request already answered, changes
+    nothing."""
     with transaction.atomic():
         letter, actor = locked_letter(letter_id, user)
         comment = _comment_of(letter, comment_id)
@@ -209,7 +299,9 @@ def resolve_change_request(*, letter_id: int, comment_id: object, user: User) ->
         state = request_state(comment)
         if state != OPEN:
             return comment
+        _require_revision(comment, user, base_revision)
         comment.resolved_at, comment.resolved_by = timezone.now(), user
-        comment.save(update_fields=["resolved_at", "resolved_by"])
+        comment.revision += 1
+        comment.save(update_fields=["resolved_at", "resolved_by", "revision"])
         record_write(letter, actor=actor, told=[], about=f"comment:{comment.pk}")
     return comment

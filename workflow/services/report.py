@@ -28,7 +28,7 @@ from workflow.models import (
     MissionLetter,
     MissionOutcome,
     OutcomeStatus,
-    ReportEntry,
+    Revised,
     YearEndReport,
 )
 from workflow.selectors.actors import Actor
@@ -75,13 +75,13 @@ def _revision(value: object, field: str, errors: dict[str, list[str]]) -> int | 
     return number
 
 
-def _saved_by(entry: ReportEntry) -> str:
+def _saved_by(entry: Revised) -> str:
     by = entry.revised_by
     return (by.get_full_name() or by.username) if by else ""
 
 
 def _save_entry(
-    entry: ReportEntry, values: dict[str, str], base: int | None, user: User, now: dt.datetime
+    entry: Revised, values: dict[str, str], base: int | None, user: User, now: dt.datetime
 ) -> bool | None:
     """Write ``values`` on ``entry``: ``False`` when they are the stored ones (nothing to
     write, whatever revision they were read at), ``None`` when another person changed
@@ -98,7 +98,7 @@ def _save_entry(
 
 
 def _conflict(
-    entry: ReportEntry, kind: str, id: int | None, label: str, fields: tuple[str, ...]
+    entry: Revised, kind: str, id: int | None, label: str, fields: tuple[str, ...]
 ) -> EntryConflict:
     return EntryConflict(
         entry=kind,
@@ -115,7 +115,7 @@ def _stale_detail(conflicts: list[EntryConflict]) -> str:
     names = sorted({c.revised_by for c in conflicts if c.revised_by})
     return ngettext(
         "%(count)s partie du compte rendu a été enregistrée par %(names)s depuis que vous "
-        "l'avez ouverte : rien n'est enregistré. Choisissez quel texte garder.",
+        "l'avez ouvert : rien n'est enregistré. Choisissez quel texte garder.",
         "%(count)s parties du compte rendu ont été enregistrées par %(names)s depuis que "
         "vous l'avez ouvert : rien n'est enregistré. Choisissez quel texte garder.",
         len(conflicts),

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -26,6 +27,7 @@ from workflow.errors import (
     LetterNotFound,
     NotEditable,
     NotPermitted,
+    StaleRevision,
     WorkflowError,
 )
 from workflow.models import (
@@ -156,21 +158,40 @@ def _person_and_letter(request: HttpRequest, letter_id: int) -> tuple[User, Miss
     return user, letter_or_404(user, letter_id)
 
 
+def _base_revision(request: HttpRequest) -> int | None:
+    """The revision of the message the page showed (its hidden ``base_revision``)."""
+    posted = request.POST.get("base_revision", "")
+    return int(posted) if posted.isdigit() else None
+
+
+def _message_url(letter: MissionLetter, comment_id: int) -> str:
+    return f"{reverse('letter-page', args=[letter.pk])}#message-{comment_id}"
+
+
 @login_required
 def comment_edit(request: HttpRequest, letter_id: int, comment_id: int) -> HttpResponse:
     """Its author's page to correct or delete a message, while they may. A correction
     refused as typed comes back on this page; refused because the time is over (or
     someone answered), it is not lost: it waits in « Votre message » on the letter, to
-    be posted as a new message."""
+    be posted as a new message. Based on a revision of the message changed since (from
+    another window), it comes back as typed, the text now stored beside it; the page
+    then stands on the stored revision, so that saving again, having seen it, is taken."""
     user, letter = _person_and_letter(request, letter_id)
     message = thread(letter).filter(pk=comment_id).first()
     if message is None:
         raise Http404(_("Message introuvable."))
-    body, error = message.body, ""
+    body, error, stored, revision = message.body, "", None, message.revision
     if request.method == "POST":
         body = request.POST.get("body", "")
+        revision = _base_revision(request) or revision
         try:
-            edit_comment(letter_id=letter.pk, comment_id=comment_id, user=user, body=body)
+            edit_comment(
+                letter_id=letter.pk,
+                comment_id=comment_id,
+                user=user,
+                body=body,
+                base_revision=_base_revision(request),
+            )
         except NotPermitted as exc:
             raise PermissionDenied(exc.detail) from exc
         except NotEditable as exc:
@@ -180,6 +201,12 @@ def comment_edit(request: HttpRequest, letter_id: int, comment_id: int) -> HttpR
             )
             _keep_typed(request, letter, "nouveau", body, f"{exc.detail} {late}")
             return redirect("letter-page", letter_id=letter.pk)
+        except StaleRevision as exc:
+            # Said at the top of the page: the text typed is not in error.
+            messages.error(request, exc.detail)
+            # The message as it now stands, beside the text as typed.
+            stored = thread(letter).get(pk=comment_id)
+            revision = stored.revision
         except WorkflowError as exc:
             error = _first_error(exc)
             messages.error(request, error)
@@ -205,6 +232,8 @@ def comment_edit(request: HttpRequest, letter_id: int, comment_id: int) -> HttpR
             "until": editable_until(message),
             "body": body,
             "error": error,
+            "stored": stored,
+            "revision": revision,
             "max_length": MAX_LENGTH,
             "max_label": grouped(MAX_LENGTH),
         },
@@ -212,15 +241,24 @@ def comment_edit(request: HttpRequest, letter_id: int, comment_id: int) -> HttpR
 
 
 def _on_a_message(
-    request: HttpRequest, letter: MissionLetter, change: Callable[[], object], done: str
+    request: HttpRequest,
+    letter: MissionLetter,
+    change: Callable[[], object],
+    done: str,
+    stale_to: str,
 ) -> HttpResponse:
-    """Carry out ``change`` on a message of ``letter``; back to the letter, told."""
+    """Carry out ``change`` on a message of ``letter``; back to the letter, told. Based
+    on a revision of the message changed since, to ``stale_to``, where it reads as it
+    now stands, with the reason."""
     try:
         change()
     except NotPermitted as exc:
         raise PermissionDenied(exc.detail) from exc
     except LetterNotFound as exc:
         raise Http404(exc.detail) from exc
+    except StaleRevision as exc:
+        messages.error(request, exc.detail)
+        return redirect(stale_to)
     except WorkflowError as exc:
         messages.error(request, _first_error(exc))
     else:
@@ -231,24 +269,38 @@ def _on_a_message(
 @login_required
 @require_POST
 def comment_delete(request: HttpRequest, letter_id: int, comment_id: int) -> HttpResponse:
-    """Its author deletes a message; the thread keeps its place, « supprimé »."""
+    """Its author deletes a message; the thread keeps its place, « supprimé ». Based on
+    a revision changed since, back to its page, which shows it as it now stands."""
     user, letter = _person_and_letter(request, letter_id)
     return _on_a_message(
         request,
         letter,
-        lambda: delete_comment(letter_id=letter.pk, comment_id=comment_id, user=user),
+        lambda: delete_comment(
+            letter_id=letter.pk,
+            comment_id=comment_id,
+            user=user,
+            base_revision=_base_revision(request),
+        ),
         _("Message supprimé."),
+        reverse("letter-page-comment-edit", args=[letter.pk, comment_id]),
     )
 
 
 @login_required
 @require_POST
 def comment_resolve(request: HttpRequest, letter_id: int, comment_id: int) -> HttpResponse:
-    """The principal's side marks a change request resolved without answering it."""
+    """The principal's side marks a change request resolved without answering it.
+    Corrected since the page showed it, back to the request as it now reads."""
     user, letter = _person_and_letter(request, letter_id)
     return _on_a_message(
         request,
         letter,
-        lambda: resolve_change_request(letter_id=letter.pk, comment_id=comment_id, user=user),
+        lambda: resolve_change_request(
+            letter_id=letter.pk,
+            comment_id=comment_id,
+            user=user,
+            base_revision=_base_revision(request),
+        ),
         _("Demande de modification marquée comme traitée."),
+        _message_url(letter, comment_id),
     )

@@ -22,6 +22,8 @@ from governance.selectors import (
 from workflow.errors import (
     InvalidInput,
     LetterNotFound,
+    StaleRevision,
+    StaleVersion,
     WorkflowError,
 )
 from workflow.models import (
@@ -37,11 +39,15 @@ from workflow.selectors.visibility import get_visible_letter_with_content, peopl
 from workflow.services.content import update_letter
 from workflow.web.editor_form import (
     EditorState,
+    Meanwhile,
     changes_from_state,
     check_state_envelope,
     error_labels,
     imp_choices,
     mark_errors,
+    posted_fingerprints,
+    saved_meanwhile,
+    shown_fingerprints,
     state_from_letter,
     state_from_post,
 )
@@ -78,12 +84,25 @@ def _teachers(letter: MissionLetter) -> list[User]:
 
 
 def _editor_page(
-    request: HttpRequest, letter: MissionLetter, state: EditorState, errors: list[str]
+    request: HttpRequest,
+    letter: MissionLetter,
+    state: EditorState,
+    errors: list[str],
+    *,
+    shown: dict[str, str],
+    meanwhile: dict[str, Meanwhile] | None = None,
 ) -> HttpResponse:
-    # The version the person started from, kept across refusals: a save after « la
-    # lettre est passée à la version N » must not overwrite that version blindly.
-    base_version = request.POST.get("base_version") or letter.version
-    base_revision = request.POST.get("base_revision") or letter.revision
+    """The editor showing ``state``, with the fingerprints ``shown`` of the letter it
+    stands on. ``meanwhile``: after a save refused as stale, what another person saved
+    since, beside each part; the page then stands on the letter as stored now (its
+    version and revision), since the person sees what changed."""
+    if meanwhile is None:
+        # The version the person started from, kept across refusals: a save after « la
+        # lettre est passée à la version N » must not overwrite that version blindly.
+        base_version = request.POST.get("base_version") or letter.version
+        base_revision = request.POST.get("base_revision") or letter.revision
+    else:
+        base_version, base_revision = letter.version, letter.revision
     choices = imp_choices()
     return render(
         request,
@@ -92,6 +111,10 @@ def _editor_page(
             "letter": letter,
             "base_version": base_version,
             "base_revision": base_revision,
+            "shown": shown,
+            "stale": meanwhile is not None,
+            "meanwhile": meanwhile or {},
+            "meanwhile_by": _saved_by(request, letter),
             "state": state,
             "errors": errors,
             "envelope": check_state_envelope(
@@ -109,6 +132,16 @@ def _editor_page(
     )
 
 
+def _saved_by(request: HttpRequest, letter: MissionLetter) -> str:
+    """Who saved the letter last, as the page names them beside what they changed."""
+    by = letter.revised_by
+    if by is None:
+        return _("quelqu'un")
+    if by.pk == request.user.pk:
+        return _("vous-même, dans une autre fenêtre")
+    return by.get_full_name() or by.username
+
+
 def _number(posted: str | None) -> int | None:
     """A hidden field's number (the version or revision the page was opened on)."""
     return int(posted) if posted and posted.isdigit() else None
@@ -117,7 +150,9 @@ def _number(posted: str | None) -> int | None:
 @login_required
 def letter_edit(request: HttpRequest, letter_id: int) -> HttpResponse:
     """The editor (seed 004's checklist). A refused edit comes back as it was typed,
-    with each error on its row; only ``update_letter`` decides what is valid."""
+    with each error on its row; only ``update_letter`` decides what is valid. Refused
+    because another person saved meanwhile, it shows beside each part they changed
+    what they saved (``editor_form.saved_meanwhile``)."""
     user, letter = _editable_letter(request, letter_id)
     if not letter.is_editable:
         messages.error(
@@ -130,10 +165,12 @@ def letter_edit(request: HttpRequest, letter_id: int) -> HttpResponse:
         return redirect("letter-page", letter_id=letter.pk)
     teachers, headings = _teachers(letter), catalogue_headings()
     if request.method != "POST":
-        return _editor_page(request, letter, state_from_letter(letter, teachers, headings), [])
+        state = state_from_letter(letter, teachers, headings)
+        return _editor_page(request, letter, state, [], shown=shown_fingerprints(state))
     state = state_from_post(request.POST, letter, teachers, headings)
+    shown = posted_fingerprints(request.POST)
     if request.POST.get("action") == "verifier":  # the envelope check, without JavaScript
-        return _editor_page(request, letter, state, [])
+        return _editor_page(request, letter, state, [], shown=shown)
     changes, origins = changes_from_state(state)
     try:
         update_letter(
@@ -145,9 +182,22 @@ def letter_edit(request: HttpRequest, letter_id: int) -> HttpResponse:
         )
     except InvalidInput as exc:
         mark_errors(state, exc.errors, origins)
-        return _editor_page(request, letter, state, error_labels(state, exc.errors, origins))
+        errors = error_labels(state, exc.errors, origins)
+        return _editor_page(request, letter, state, errors, shown=shown)
+    except (StaleRevision, StaleVersion) as exc:
+        _user, current = _editable_letter(request, letter.pk)
+        stored = state_from_letter(current, teachers, headings)
+        meanwhile = saved_meanwhile(state, stored, request.POST)
+        return _editor_page(
+            request,
+            current,
+            state,
+            [exc.detail],
+            shown=shown_fingerprints(stored),
+            meanwhile=meanwhile,
+        )
     except WorkflowError as exc:
-        return _editor_page(request, letter, state, [exc.detail])
+        return _editor_page(request, letter, state, [exc.detail], shown=shown)
     messages.success(request, _("Lettre enregistrée."))
     return redirect("letter-page", letter_id=letter.pk)
 

@@ -15,7 +15,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.http import QueryDict
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from governance.imp import (
     IMP_RATES,
@@ -26,7 +28,8 @@ from governance.imp import (
     format_euros,
 )
 from governance.models import CatalogHeading, CatalogItem, MissionPriority, User
-from workflow.models import MissionLetter, PeriodKind, RecognitionMode
+from workflow.models import FollowUp, Means, MissionLetter, PeriodKind, RecognitionMode
+from workflow.web.fingerprints import fingerprint, shown_field, touched
 
 # Empty rows offered below the letter's own free-text missions and indicators; saving
 # the letter offers as many again.
@@ -529,3 +532,213 @@ def check_state_envelope(state: EditorState, other_letters: Sequence[Decimal]) -
         findings=check_envelope([this_letter, others]),
         unreadable=unreadable,
     )
+
+
+# What a save refused as stale tells: which parts of the letter another person saved
+# meanwhile (module ``fingerprints``). The parts the editor fingerprints, each with the
+# label the page gives it, in the page's order.
+EDITOR_PARTS: dict[str, Any] = {
+    "period_kind": gettext_lazy("Durée de la mission"),
+    "period_start": gettext_lazy("Début de la période"),
+    "period_end": gettext_lazy("Fin de la période"),
+    "referents": gettext_lazy("Référents et reconnaissance"),
+    "catalogue": gettext_lazy("Missions du catalogue"),
+    "free_missions": gettext_lazy("Autres missions"),
+    "indicators": gettext_lazy("Indicateurs"),
+    "means": gettext_lazy("Moyens mis à disposition"),
+    "means_other": gettext_lazy("Autres moyens"),
+    "follow_up": gettext_lazy("Suivi de la mission"),
+    "qualification": gettext_lazy("Qualification du référent"),
+    "dane_training": gettext_lazy("Formation proposée par la DANE"),
+}
+
+
+@dataclass(frozen=True)
+class Meanwhile:
+    """A part of the letter another person saved since the page was shown: its value
+    now stored, in lines a person reads; ``adopted`` when the person had not changed it,
+    so that the form now holds the stored value (else it keeps what they typed)."""
+
+    name: str
+    label: str
+    lines: list[str]
+    adopted: bool
+
+    @property
+    def anchor(self) -> str:
+        return f"{self.name}-entre-temps"
+
+
+def _plain(value: object) -> str:
+    """A text as compared: line ends as ``\\n`` (a browser sends ``\\r\\n``), no
+    surrounding blanks."""
+    return _text(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _chosen_missions(state: EditorState, catalogue: bool) -> list[MissionRow]:
+    if catalogue:
+        return [row for heading in state.headings for row in heading.rows if row.chosen]
+    return [row for row in state.free_missions if row.chosen]
+
+
+def _own_wording(row: MissionRow) -> str:
+    """The letter's own wording of a mission (none for a catalogue item's own)."""
+    text = _plain(row.text)
+    return "" if row.item is not None and text == _plain(row.item.text) else text
+
+
+def _part_values(state: EditorState, name: str) -> tuple[object, ...]:
+    """What the part ``name`` of the editor holds, the same whether read from the
+    letter or from the posted form when nothing was changed."""
+    if name == "means":
+        return tuple(sorted(state.means))
+    if name == "referents":
+        return tuple(
+            (
+                row.user.username,
+                row.mode,
+                row.imp_amount if row.mode == RecognitionMode.IMP else "",
+                "" if row.mode == RecognitionMode.IMP else row.decharge_hours.replace(",", "."),
+                _plain(row.share),
+            )
+            for row in state.chosen_referents()
+        )
+    if name in ("catalogue", "free_missions"):
+        return tuple(
+            (
+                row.item.pk if row.item else None,
+                _own_wording(row),
+                row.priority,
+                *sorted(row.referents),
+            )
+            for row in _chosen_missions(state, name == "catalogue")
+        )
+    if name == "indicators":
+        return tuple(
+            (_plain(row.text), _plain(row.target))
+            for row in state.indicators
+            if _plain(row.text) or _plain(row.target)
+        )
+    return (_plain(state.fields.get(name, "")),)
+
+
+def shown_fingerprints(state: EditorState) -> dict[str, str]:
+    """The hidden fields the form carries: for each part, the fingerprint of the value
+    it shows."""
+    return {shown_field(name): fingerprint(*_part_values(state, name)) for name in EDITOR_PARTS}
+
+
+def posted_fingerprints(post: FieldSource) -> dict[str, str]:
+    """The fingerprints a posted form carried, to carry them on when it is shown again
+    (a refused save, the envelope checked): they stay those of the letter first shown."""
+    return {
+        shown_field(name): _text(post.get(shown_field(name)))
+        for name in EDITOR_PARTS
+        if shown_field(name) in post
+    }
+
+
+def _choice_label(choices: Any, value: str) -> str:
+    return str(dict(choices.choices).get(value, value))
+
+
+def _full_name(user: User) -> str:
+    return user.get_full_name() or user.username
+
+
+def _date_label(value: str) -> str:
+    year, _sep, rest = value.partition("-")
+    month, _sep, day = rest.partition("-")
+    return f"{day}/{month}/{year}" if day else value
+
+
+def _referent_line(row: ReferentRow) -> str:
+    """« Anne Martin — IMP de 625,00 € — part : … »."""
+    if row.mode == RecognitionMode.IMP:
+        decimal = _decimal(row.imp_amount)
+        amount = format_euros(decimal) if decimal is not None else row.imp_amount
+        recognition = _("IMP de %(amount)s") % {"amount": amount}
+    else:
+        recognition = _("décharge de %(hours)s h par semaine") % {
+            "hours": row.decharge_hours.replace(".", ",")
+        }
+    line = f"{_full_name(row.user)} — {recognition}"
+    if _plain(row.share):
+        line += " — " + _("part : %(share)s") % {"share": _plain(row.share)}
+    return line
+
+
+def _mission_line(row: MissionRow, names: Mapping[str, str]) -> str:
+    """``« … » — Mission principale — confiée à Anne Martin``."""
+    line = f"« {row.wording} » — {_choice_label(MissionPriority, row.priority)}"
+    if row.referents:
+        people = ", ".join(sorted(names.get(who, who) for who in row.referents))
+        line += " — " + _("confiée à %(people)s") % {"people": people}
+    return line
+
+
+def _part_lines(state: EditorState, name: str) -> list[str]:
+    """The part ``name`` as a person reads it (empty: nothing stored)."""
+    names = {row.user.username: _full_name(row.user) for row in state.referents}
+    if name == "means":
+        labels = [_choice_label(Means, value) for value in sorted(state.means)]
+        return [", ".join(labels)] if labels else []
+    if name == "referents":
+        return [_referent_line(row) for row in state.chosen_referents()]
+    if name in ("catalogue", "free_missions"):
+        return [_mission_line(row, names) for row in _chosen_missions(state, name == "catalogue")]
+    if name == "indicators":
+        return [
+            f"{_plain(row.text)} — " + _("cible : %(target)s") % {"target": _plain(row.target)}
+            if _plain(row.target)
+            else _plain(row.text)
+            for row in state.indicators
+            if _plain(row.text) or _plain(row.target)
+        ]
+    value = _plain(state.fields.get(name, ""))
+    if not value:
+        return []
+    if name == "period_kind":
+        return [_choice_label(PeriodKind, value)]
+    if name == "follow_up":
+        return [_choice_label(FollowUp, value)]
+    if name in ("period_start", "period_end"):
+        return [_date_label(value)]
+    return [value]
+
+
+def _adopt(state: EditorState, stored: EditorState, name: str) -> None:
+    """The form takes the stored value of the part ``name``."""
+    if name == "means":
+        state.means = set(stored.means)
+    elif name == "referents":
+        state.referents = stored.referents
+    elif name == "catalogue":
+        state.headings = stored.headings
+    elif name == "free_missions":
+        state.free_missions = stored.free_missions
+    elif name == "indicators":
+        state.indicators = stored.indicators
+    else:
+        state.fields[name] = stored.fields.get(name, "")
+
+
+def saved_meanwhile(
+    state: EditorState, stored: EditorState, post: QueryDict
+) -> dict[str, Meanwhile]:
+    """After a save refused as stale: each part of the letter another person changed
+    since the page was shown (its stored value no longer has the fingerprint posted
+    beside it), with its stored value. A part the person had not changed takes the
+    stored value, so that saving again keeps the other's change; a part both changed
+    keeps what the person typed, for them to choose. A part both changed alike is not
+    one to choose."""
+    found: dict[str, Meanwhile] = {}
+    for name, label in EDITOR_PARTS.items():
+        now = fingerprint(*_part_values(stored, name))
+        if post.get(shown_field(name)) == now or fingerprint(*_part_values(state, name)) == now:
+            continue
+        adopted = not touched(post, name, *_part_values(state, name))
+        if adopted:
+            _adopt(state, stored, name)
+        found[name] = Meanwhile(name, str(label), _part_lines(stored, name), adopted)
+    return found
