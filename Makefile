@@ -7,6 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 PORT ?= 8000
+# The official school calendar (data.education.gouv.fr, fr-en-calendrier-scolaire, CSV);
+# empty: the bundled sample (notifications/data/).
+SCHOOL_CALENDAR ?=
 # Only for the test run: never a production secret.
 TEST_SECRET_KEY := insecure-secret-key-for-the-test-suite-only
 # Only to load the settings for a build step (compiling the catalogues): never used to sign.
@@ -53,17 +56,20 @@ run: messages .env
 	@$(BIN)/python manage.py check --fail-level ERROR
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py import_school_calendar
 	@echo "Lettres de mission: http://127.0.0.1:$(PORT)/ (principal / demo). Ctrl-C stops everything."
-	PORT=$(PORT) $(BIN)/honcho -f Procfile start
+	PORT=$(PORT) WEB_PORT=$(PORT) $(BIN)/honcho -f Procfile start
 
 # Production on one machine, without Docker: gunicorn, a Celery worker and exactly one
 # beat against PostgreSQL and Redis, all configured from the environment (or .env):
 # DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS, EMAIL_URL, SITE_URL ...
+# collectstatic first: check --deploy fails while its manifest is missing (config/checks.py).
 run-production: messages
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py load_catalogue
+	$(BIN)/python manage.py import_school_calendar $(SCHOOL_CALENDAR)
 	$(BIN)/honcho -f Procfile.production start
 
 test: messages

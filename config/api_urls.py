@@ -88,7 +88,7 @@ def _locked_out(request: Request) -> Response:
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
-    path("me/", governance_api.MeView.as_view(), name="api-me"),
+    path("me/", notifications_api.MeView.as_view(), name="api-me"),
     path(
         "me/notifications/",
         notifications_api.MyNotificationPreference.as_view(),

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "mozilla_django_oidc",
+    "config.apps.PlatformConfig",  # the deployment's system checks (config.checks)
     "governance",
     "workflow",
     "notifications",
@@ -163,7 +164,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # Served by whitenoise; in production with hashed names (after collectstatic).
+    # Served by whitenoise; in production with hashed names, from the manifest that
+    # collectstatic writes: `check --deploy` fails while it is missing (config.checks).
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -368,11 +370,15 @@ SPECTACULAR_SETTINGS = {
         "OpinionEnum": "workflow.models.OpinionValue",
         "RoleEnum": "governance.models.Role",
         "MissionPriorityEnum": "governance.models.MissionPriority",
+        "DeliveryModeEnum": "notifications.models.DeliveryMode",
+        "KindDeliveryEnum": "notifications.preferences.Delivery",
     },
 }
 
-# Links in e-mails point here.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Links in e-mails point here. On the embedded default, the address `make run` serves
+# (`PORT=8001 make run`: links on 8001; the Procfile gives its worker the web's PORT);
+# in production it must be set (`check --deploy` says so: notifications/checks.py).
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
 # After a transition commits, publish a task so its e-mails and archive go at once. A
 # speed-up only: the sweep does the same work if the publish fails (Redis down). The
 # publish gives up after OUTBOX_KICK_TIMEOUT seconds (connecting, then each socket

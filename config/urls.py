@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from config.api_urls import not_found as api_not_found
 from config.health import healthz
+from notifications import views as notifications_views
 
 admin.site.site_header = _("Lettres de mission — administration")
 admin.site.site_title = _("Lettres de mission")
@@ -20,6 +21,11 @@ urlpatterns = [
     path("connexion/", auth_views.LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path(
+        "mes-notifications/",
+        notifications_views.notification_preferences,
+        name="notification-preferences",
+    ),
     path(
         "accessibilite/",
         TemplateView.as_view(template_name="accessibility.html"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -28,12 +29,47 @@ class User(AbstractUser):
     # A letter's content, as the API shows and caches it, carries the person's name and
     # discipline: a change of either must show (workflow.api.representations).
 
+    # Set when the mail server refused the address for good (an SMTP 5xx): nothing more
+    # is sent to it until the person changes it or an administrator clears these.
+    email_failing_since = models.DateTimeField(_("adresse en échec depuis"), null=True, blank=True)
+    email_failing_reason = models.CharField(
+        _("raison de l'échec de l'adresse"), max_length=500, blank=True
+    )
+    # The address as read from the database, to tell a change of it (``save``).
+    _loaded_email: str | None = None
+
     class Meta:
         verbose_name = _("personne")
         verbose_name_plural = _("personnes")
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> User:
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_email = instance.__dict__.get("email")
+        return instance
+
+    @property
+    def email_failing(self) -> bool:
+        return self.email_failing_since is not None
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A new address is a fresh start: the failure of the former one is forgotten."""
+        loaded = getattr(self, "_loaded_email", None)
+        if self.email_failing_since is not None and loaded is not None and self.email != loaded:
+            self.email_failing_since = None
+            self.email_failing_reason = ""
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {
+                    *update_fields,
+                    "email_failing_since",
+                    "email_failing_reason",
+                }
+        super().save(*args, **kwargs)
+        self._loaded_email = self.email
 
 
 class HolidayZone(models.TextChoices):

@@ -223,3 +223,13 @@ def heads_of(user: User, day: dt.date | None = None) -> QuerySet[RoleAssignment]
         .filter(Q(role=Role.PRINCIPAL) | Q(Exists(delegated), role=Role.DEPUTY))
         .order_by("establishment__name")
     )
+
+
+def failing_addresses(usernames: list[str]) -> dict[str, str]:
+    """username → why the mail server refuses the person's address, for those of
+    ``usernames`` whose address is failing (``User.email_failing_since``)."""
+    return dict(
+        User.objects.filter(username__in=usernames, email_failing_since__isnull=False).values_list(
+            "username", "email_failing_reason"
+        )
+    )

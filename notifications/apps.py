@@ -8,3 +8,6 @@ class NotificationsConfig(AppConfig):
 
     name = "notifications"
     verbose_name = _("Notifications et archives")
+
+    def ready(self) -> None:
+        from notifications import checks  # noqa: F401  (registers the system checks)

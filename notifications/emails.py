@@ -3,7 +3,7 @@ is expected of the person, and why they receive it (DESIGN §6)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -86,6 +86,12 @@ TOPICS: dict[str, Topic] = {
         "Relisez la nouvelle version et donnez de nouveau votre accord.",
         REFERENT,
     ),
+    "letter_signed": Topic(
+        "Lettre de mission signée pour vous",
+        "Votre adjoint a signé la lettre de mission pour vous, par délégation.",
+        "Consultez les signatures données et celles qui restent attendues.",
+        PRINCIPAL,
+    ),
     "letter_in_force": Topic(
         "Lettre de mission en vigueur",
         "Toutes les signatures sont réunies : la lettre de mission est en vigueur.",
@@ -135,11 +141,69 @@ TOPICS: dict[str, Topic] = {
         "Rendez-vous sur la lettre pour agir.",
         PARTICIPANT,
     ),
+    "reminder_requested": Topic(
+        "Relance : une lettre de mission attend votre action",
+        "Le chef d'établissement vous relance : la lettre de mission attend une action de "
+        "votre part à son étape actuelle.",
+        "Rendez-vous sur la lettre pour agir.",
+        PARTICIPANT,
+    ),
 }
 
 
+# Where each person chooses which e-mails they get, and when (the « Mes notifications »
+# page): every message's footer links to it.
+PREFERENCES_PATH = "/mes-notifications/"
+PREFERENCES = "Pour choisir quels courriels vous recevez et quand :"
+
+# The longest part of a person's text a message quotes (a comment, a reason, remarks):
+# the rest is read on the letter's page.
+QUOTED_LENGTH = 1000
+
+
+def site_url(path: str) -> str:
+    """``path`` (« /lettres/12/ ») on the site the links point to (``SITE_URL``)."""
+    return f"{settings.SITE_URL.rstrip('/')}/{path.lstrip('/')}"
+
+
 def letter_url(letter: MissionLetter) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}/lettres/{letter.pk}/"
+    return site_url(f"/lettres/{letter.pk}/")
+
+
+def quoted(text: str) -> str:
+    """A person's text as a message quotes it: its first ``QUOTED_LENGTH`` characters."""
+    text = text.strip()
+    if len(text) <= QUOTED_LENGTH:
+        return text
+    return text[:QUOTED_LENGTH].rstrip() + " […]"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One thing a message states: « Motif : … ». ``quote``: a person's own words,
+    shown as a quotation (and escaped in HTML, like every value)."""
+
+    label: str
+    value: str
+    quote: bool = False
+
+    @property
+    def lines(self) -> list[str]:
+        return self.value.splitlines() or [""]
+
+
+@dataclass(frozen=True)
+class Details:
+    """What a message says beyond its topic, gathered by the notifications' services
+    from what happened (``notifications.facts``): the facts (who, what, when, why), a
+    list (the signatures given), and where the person acts (``link``: a path of the
+    site, with its label)."""
+
+    facts: list[Fact] = field(default_factory=list)
+    listing_label: str = ""
+    listing: list[str] = field(default_factory=list)
+    link: str = ""
+    link_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,10 +222,13 @@ def compose(
     what: str | None = None,
     action: str | None = None,
     changes: list[Change] | None = None,
+    details: Details | None = None,
 ) -> Composed:
     """The message of ``topic`` for ``recipient`` about ``letter``; ``changes``: what a
-    new version changed, listed in the message."""
+    new version changed, listed in the message; ``details``: the facts of what
+    happened and the link to where the person acts, as the services gathered them."""
     spec = TOPICS.get(topic, TOPICS["reminder"])
+    details = details or Details()
     context: dict[str, Any] = {
         "recipient": recipient,
         "name": recipient.get_full_name() or recipient.username,
@@ -169,9 +236,15 @@ def compose(
         "action": action or spec.action,
         "why": why or spec.why,
         "letter": letter,
-        "url": letter_url(letter) if letter is not None else settings.SITE_URL,
-        "preferences_url": f"{settings.SITE_URL.rstrip('/')}/",
+        "url": letter_url(letter) if letter is not None else site_url("/"),
+        "preferences": PREFERENCES,
+        "preferences_url": site_url(PREFERENCES_PATH),
         "changes": changes or [],
+        "facts": details.facts,
+        "listing_label": details.listing_label,
+        "listing": details.listing,
+        "action_url": site_url(details.link) if details.link else "",
+        "action_label": details.link_label,
     }
     subject = spec.subject
     if letter is not None:
@@ -189,6 +262,8 @@ def compose_digest(recipient: User, items: list[Any]) -> Composed:
         "name": recipient.get_full_name() or recipient.username,
         "items": items,
         "why": "vous avez choisi de recevoir vos notifications en un récapitulatif quotidien",
+        "preferences": PREFERENCES,
+        "preferences_url": site_url(PREFERENCES_PATH),
     }
     return Composed(
         subject=f"Lettres de mission : votre récapitulatif ({len(items)} notification(s))",

@@ -9,6 +9,7 @@ any number of workers, and never do a thing twice. Redis only carries the work.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -22,8 +23,14 @@ class DeliveryMode(models.TextChoices):
     DIGEST = "digest", _("Un récapitulatif quotidien")
 
 
+DEFAULT_DIGEST_HOUR = 17
+
+
 class NotificationPreference(models.Model):
-    """How a person wants to be told. Without a row: immediately."""
+    """How a person wants to be told. Without a row: immediately. ``mode`` is the
+    general choice; ``kinds`` overrides it for some kinds of notification (kind →
+    ``immediate``, ``digest`` or ``none``), as ``notifications.preferences`` defines and
+    validates them. Requests to act are sent at once whatever is chosen."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
@@ -31,6 +38,13 @@ class NotificationPreference(models.Model):
     mode = models.CharField(
         _("réception"), max_length=10, choices=DeliveryMode.choices, default=DeliveryMode.IMMEDIATE
     )
+    digest_hour = models.PositiveSmallIntegerField(
+        _("heure du récapitulatif"),
+        default=DEFAULT_DIGEST_HOUR,
+        validators=[MaxValueValidator(23)],
+        help_text=_("Heure de Paris, de 0 à 23."),
+    )
+    kinds = models.JSONField(_("choix par sorte de notification"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("préférence de notification")
@@ -114,6 +128,7 @@ class EmailStatus(models.TextChoices):
     SENDING = "sending", _("En cours d'envoi")
     SENT = "sent", _("Envoyé")
     DIGESTED = "digested", _("Inclus dans un récapitulatif")
+    DROPPED = "dropped", _("Non envoyé : la personne n'en veut pas")
     FAILED = "failed", _("En échec")
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
+
+import holidays
 
 from notifications.models import QuietPeriod
 
@@ -33,9 +36,19 @@ def latest_due_occurrence(
     return due[-1] if due else None
 
 
+@functools.cache
+def public_holidays(year: int) -> frozenset[dt.date]:
+    """The French public holidays (jours fériés) of ``year``, from the ``holidays``
+    library, which follows the law (Easter and its movable feasts included) rather
+    than a list kept by hand."""
+    return frozenset(holidays.France(years=year))
+
+
 @dataclass(frozen=True)
 class QuietCalendar:
-    """Weekends and the school holidays of each zone."""
+    """The days no reminder goes out: weekends, French public holidays, and the school
+    holidays of each zone (``QuietPeriod``, edited in the administration or loaded by
+    ``import_school_calendar``)."""
 
     periods: tuple[tuple[str, dt.date, dt.date], ...]
 
@@ -44,6 +57,15 @@ class QuietCalendar:
         return cls(tuple(QuietPeriod.objects.values_list("zone", "starts_on", "ends_on")))
 
     def is_quiet(self, day: dt.date, zone: str) -> bool:
-        if day.weekday() >= 5:
+        if day.weekday() >= 5 or day in public_holidays(day.year):
             return True
         return any(z == zone and start <= day <= end for z, start, end in self.periods)
+
+    def next_working_day(self, day: dt.date, zone: str) -> dt.date:
+        """``day`` itself when it is a working day in ``zone``, else the first one after
+        (looked for over a year at most: holidays that never end are a data error)."""
+        for offset in range(366):
+            candidate = day + dt.timedelta(days=offset)
+            if not self.is_quiet(candidate, zone):
+                return candidate
+        raise ValueError(f"no working day in zone {zone} for a year from {day}")

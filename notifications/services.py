@@ -12,7 +12,12 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from email.utils import parseaddr
-from smtplib import SMTPException, SMTPRecipientsRefused, SMTPResponseException
+from smtplib import (
+    SMTPDataError,
+    SMTPException,
+    SMTPRecipientsRefused,
+    SMTPResponseException,
+)
 from typing import Any
 
 from django.conf import settings
@@ -26,17 +31,17 @@ from django.utils import timezone, translation
 
 from governance.models import Academy, Meeting, Role, RoleAssignment, SchoolYear, User
 from notifications import emails
-from notifications.emails import compose, compose_digest, letter_url
+from notifications.emails import Details, compose, compose_digest, letter_url
+from notifications.facts import mail_details
 from notifications.models import (
     Anchor,
     Audience,
-    DeliveryMode,
     Email,
     EmailStatus,
-    NotificationPreference,
     Reminder,
     ReminderPolicy,
 )
+from notifications.preferences import Delivery, delivery_for, preferences_for
 from notifications.schedule import QuietCalendar, latest_due_occurrence
 from workflow.audit.pdf import render_event_pdf
 from workflow.audit.versions import Change, version_changes, version_of
@@ -94,9 +99,12 @@ def _why(recipient: User, letter: MissionLetter) -> str | None:
     return None
 
 
-def _mode(user: User) -> str:
-    preference = NotificationPreference.objects.filter(user=user).first()
-    return preference.mode if preference else DeliveryMode.IMMEDIATE
+# The status an e-mail is made with, by how its person wants that kind of notification.
+_STATUS_BY_DELIVERY: dict[str, str] = {
+    Delivery.IMMEDIATE: EmailStatus.PENDING,
+    Delivery.DIGEST: EmailStatus.HELD,
+    Delivery.NONE: EmailStatus.DROPPED,
+}
 
 
 def queue_email(
@@ -109,14 +117,26 @@ def queue_email(
     what: str | None = None,
     action: str | None = None,
     changes: list[Change] | None = None,
+    details: Details | None = None,
 ) -> Email:
-    """The e-mail for ``key``, made once: immediately due, or held for the person's digest."""
+    """The e-mail for ``key``, made once, as its person wants that kind of notification.
+    ``changes`` and ``details``: what happened, for the message to say it."""
     existing = Email.objects.filter(key=key).first()
     if existing is not None:
         return existing
-    message = compose(topic, recipient, letter, why=why, what=what, action=action, changes=changes)
-    held = _mode(recipient) == DeliveryMode.DIGEST
-    status = EmailStatus.HELD if held else EmailStatus.PENDING
+    message = compose(
+        topic,
+        recipient,
+        letter,
+        why=why,
+        what=what,
+        action=action,
+        changes=changes,
+        details=details,
+    )
+    # Immediately due, held for the digest, or dropped (a kind the person wants no mail
+    # for); requests to act are always due at once (``notifications.preferences``).
+    status = _STATUS_BY_DELIVERY[delivery_for(recipient, topic)]
     last_error = ""
     if not recipient.email:
         status, last_error = EmailStatus.FAILED, "Aucune adresse électronique pour cette personne."
@@ -167,6 +187,7 @@ def process_notifications(limit: int = 200) -> int:
                 letter=item.letter,
                 why=_why(item.recipient, item.letter),
                 changes=_new_version_changes(item),
+                details=mail_details(item),
             )
         OutboxItem.objects.filter(pk__in=[i.pk for i in items]).update(
             status=OutboxStatus.DONE, done_at=timezone.now(), attempts=F("attempts") + 1
@@ -175,38 +196,83 @@ def process_notifications(limit: int = 200) -> int:
 
 
 # Archives ----------------------------------------------------------------------------------
+#
+# WeasyPrint is slow, and on SQLite an open transaction holds the database's only write
+# lock: an archive is claimed in one short transaction, rendered with none open,
+# then stored in a second short one. The claim is a lease of ``ARCHIVE_LEASE`` written in
+# the request's ``next_attempt_at`` (other workers skip the request until it runs out; a
+# worker that died while rendering leaves it due again once it has), and the lease's end
+# is the claim's token: only the worker whose lease is still the request's stores its PDF,
+# so a request is stored once even when a worker outlives its lease.
+
+# Far longer than the largest letter's render (``python -m bench.pdf_largest``).
+ARCHIVE_LEASE = dt.timedelta(minutes=5)
+ARCHIVE_WORKER_DIED = "Le processus qui produisait l'archive s'est arrêté avant de l'enregistrer."
 
 
-def _render_one_archive() -> bool:
-    """Claim one pending archive request, render it and store it. False when none is left."""
+@dataclass(frozen=True)
+class _ArchiveClaim:
+    """An archive request this worker holds until ``lease``."""
+
+    item_id: int
+    event: AuditEvent
+    lease: dt.datetime
+    attempts: int
+
+
+def _claim_archive() -> _ArchiveClaim | None:
+    """Take the oldest due archive request on a lease of ``ARCHIVE_LEASE``; None when
+    none is due. A request whose last allowed attempt ended with its worker's death is
+    marked failed rather than tried again."""
+    now = timezone.now()
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    pending = OutboxItem.objects.filter(kind=OutboxKind.ARCHIVE, status=OutboxStatus.PENDING)
     with transaction.atomic():
+        pending.filter(due, attempts__gte=MAX_ATTEMPTS).update(
+            status=OutboxStatus.FAILED, last_error=ARCHIVE_WORKER_DIED
+        )
         item = (
-            OutboxItem.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(kind=OutboxKind.ARCHIVE, status=OutboxStatus.PENDING)
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
+            pending.select_for_update(skip_locked=True, of=("self",))
+            .filter(due)
             .select_related("event")
             .order_by("id")
             .first()
         )
         if item is None:
+            return None
+        assert item.event is not None
+        lease = now + ARCHIVE_LEASE
+        # Counted when claimed, so that a render that kills its worker is counted too.
+        item.attempts += 1
+        item.next_attempt_at = lease
+        item.save(update_fields=["attempts", "next_attempt_at"])
+    return _ArchiveClaim(item_id=item.pk, event=item.event, lease=lease, attempts=item.attempts)
+
+
+def _held(claim: _ArchiveClaim) -> QuerySet[OutboxItem]:
+    """The claimed request, as long as this worker's lease is still its own."""
+    return OutboxItem.objects.filter(
+        pk=claim.item_id, status=OutboxStatus.PENDING, next_attempt_at=claim.lease
+    )
+
+
+def _archive_failed(claim: _ArchiveClaim, exc: Exception) -> None:
+    """Due again after the backoff, or failed after ``MAX_ATTEMPTS``."""
+    _held(claim).update(
+        status=OutboxStatus.FAILED if claim.attempts >= MAX_ATTEMPTS else OutboxStatus.PENDING,
+        last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        next_attempt_at=timezone.now() + backoff(claim.attempts),
+    )
+
+
+def _store_archive(claim: _ArchiveClaim, pdf: bytes, label: str) -> bool:
+    """Store the PDF and mark the request done, in one transaction, if the lease is still
+    this worker's (its update locks the request until the commit); False, storing
+    nothing, when another worker has taken the request over."""
+    event = claim.event
+    with transaction.atomic():
+        if not _held(claim).update(status=OutboxStatus.DONE, done_at=timezone.now()):
             return False
-        event = item.event
-        assert event is not None
-        # The step named in French, as the history names it: at the PDF's foot and in
-        # the file's name, whatever language the worker runs in.
-        with translation.override(settings.LANGUAGE_CODE):
-            label = action_label(event.action)
-        try:
-            pdf = render_event_pdf(event, action_label=label)
-        except Exception as exc:
-            logger.exception("archive of event %s failed", event.pk)
-            item.attempts += 1
-            item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            item.next_attempt_at = timezone.now() + backoff(item.attempts)
-            if item.attempts >= MAX_ATTEMPTS:
-                item.status = OutboxStatus.FAILED
-            item.save(update_fields=["attempts", "last_error", "next_attempt_at", "status"])
-            return True
         archive = Archive(event=event, sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf))
         file_name = Archive.file_name(event, label)
         name = archive_upload_to(archive, file_name)
@@ -215,10 +281,28 @@ def _render_one_archive() -> bool:
         archive.file.save(file_name, ContentFile(pdf), save=False)
         Archive.objects.filter(event=event).delete()
         archive.save()
-        item.status = OutboxStatus.DONE
-        item.done_at = timezone.now()
-        item.attempts += 1
-        item.save(update_fields=["status", "done_at", "attempts"])
+    return True
+
+
+def _render_one_archive() -> bool:
+    """Claim one due archive request, render its PDF with no transaction open and store
+    it. False when none is due."""
+    claim = _claim_archive()
+    if claim is None:
+        return False
+    event = claim.event
+    # The step named in French, as the history names it: at the PDF's foot and in the
+    # file's name, whatever language the worker runs in.
+    with translation.override(settings.LANGUAGE_CODE):
+        label = action_label(event.action)
+    try:
+        pdf = render_event_pdf(event, action_label=label)
+    except Exception as exc:
+        logger.exception("archive of event %s failed", event.pk)
+        _archive_failed(claim, exc)
+        return True
+    if not _store_archive(claim, pdf, label):
+        logger.warning("archive of event %s: lease lost, another worker stores it", event.pk)
     return True
 
 
@@ -326,14 +410,64 @@ class _ConnectionLost(Exception):
     pass
 
 
+def _hard_bounce(exc: SMTPException) -> str | None:
+    """The server's reason when it refused the recipient for good (an SMTP 5xx to the
+    recipient or to the message sent to them); None for a refusal worth retrying (4xx)
+    or that is not the address's doing (our sender address refused)."""
+    if isinstance(exc, SMTPRecipientsRefused):
+        answers = list(exc.recipients.values())
+        if answers and all(500 <= code < 600 for code, _text in answers):
+            code, text = answers[0]
+            return f"{code} {_decoded(text)}"
+        return None
+    if isinstance(exc, SMTPDataError) and 500 <= exc.smtp_code < 600:
+        return f"{exc.smtp_code} {_decoded(exc.smtp_error)}"
+    return None
+
+
+def _decoded(text: bytes | str) -> str:
+    return (text.decode(errors="replace") if isinstance(text, bytes) else str(text)).strip()
+
+
+def _fail_for_good(email: Email, error: str) -> None:
+    """No further attempt at this e-mail."""
+    now = timezone.now()
+    Email.objects.filter(pk=email.pk).update(
+        status=EmailStatus.FAILED,
+        attempts=F("attempts") + 1,
+        next_attempt_at=None,
+        last_error=error[:2000],
+        claimed_at=now,
+    )
+
+
+def _mark_address_failing(email: Email, reason: str) -> bool:
+    """The person's address is failing (shown to the administrator and the principal),
+    if it is still the one that bounced, until it changes or is cleared. Whether it
+    was marked now."""
+    marked = User.objects.filter(
+        pk=email.recipient_id, email__iexact=email.to_address, email_failing_since__isnull=True
+    ).update(email_failing_since=timezone.now(), email_failing_reason=reason[:500])
+    return marked > 0
+
+
 def _send_batch(connection: Any, batch: list[Email]) -> int:
     """Send one claimed batch; the number sent. Raises ``_ConnectionLost`` when the
-    server went away: the failed e-mail is postponed, the rest of the batch released."""
+    server went away: the failed e-mail is postponed, the rest of the batch released.
+
+    A hard bounce (the server refuses the recipient with a 5xx) fails the e-mail for
+    good and marks the address as failing: nothing more is tried to it, in this batch
+    or later, until the person changes it or an administrator clears it."""
     lease = batch[0].claimed_at
     assert lease is not None
     renew_every = settings.EMAIL_CLAIM_TIMEOUT / 3
     renewed_at = time.monotonic()
     waiting = list(batch)
+    failing = dict(
+        User.objects.filter(
+            pk__in={e.recipient_id for e in batch}, email_failing_since__isnull=False
+        ).values_list("pk", "email_failing_reason")
+    )
     sent = 0
     while waiting:
         if time.monotonic() - renewed_at > renew_every:
@@ -342,10 +476,19 @@ def _send_batch(connection: Any, batch: list[Email]) -> int:
             if not waiting:
                 break
         email = waiting.pop(0)
+        if email.recipient_id in failing:
+            _fail_for_good(email, f"Adresse en échec, non essayée : {failing[email.recipient_id]}")
+            continue
         try:
             connection.send_messages([_message(email, connection)])
         except (SMTPResponseException, SMTPRecipientsRefused) as exc:  # this one refused
-            _retry_later([email], exc)
+            reason = _hard_bounce(exc)
+            if reason is None:
+                _retry_later([email], exc)
+                continue
+            _fail_for_good(email, f"Adresse refusée par le serveur de messagerie : {reason}")
+            if _mark_address_failing(email, reason):
+                failing[email.recipient_id] = reason
             continue
         except (SMTPException, OSError) as exc:  # the server went away
             _retry_later([email], exc)
@@ -400,26 +543,37 @@ def send_pending_emails(limit: int = 100) -> int:
     return sent
 
 
-def send_digests(today: dt.date | None = None) -> int:
-    """One digest a day to each person who chose it, with what was held for them."""
-    today = today or timezone.localdate()
+def send_digests(now: dt.datetime | None = None) -> int:
+    """Run every hour. What a person now wants no mail for (a kind set to « none ») is
+    dropped; then each person whose digest hour has come today (Europe/Paris) gets one
+    digest of what was held for them, once a day: the key names the person and the day,
+    so a second run the same day, or a run a few hours late, sends nothing twice."""
+    now = timezone.localtime(now or timezone.now())
+    today = now.date()
     made = 0
-    for user_id in (
+    user_ids = list(
         Email.objects.filter(status=EmailStatus.HELD).values_list("recipient", flat=True).distinct()
-    ):
+    )
+    choices = preferences_for(user_ids)
+    for user_id in user_ids:
+        preferences = choices[user_id]
         with transaction.atomic():
             held = list(
                 Email.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(recipient_id=user_id, status=EmailStatus.HELD)
                 .select_related("letter")
-                .order_by("created_at")
+                .order_by("created_at", "id")
             )
-            if not held:
+            unwanted = [e.pk for e in held if preferences.delivery(e.topic) == Delivery.NONE]
+            if unwanted:
+                Email.objects.filter(pk__in=unwanted).update(status=EmailStatus.DROPPED)
+            held = [e for e in held if e.pk not in unwanted]
+            if not held or now.hour < preferences.digest_hour:
                 continue
-            recipient = User.objects.get(pk=user_id)
             key = f"digest:{user_id}:{today.isoformat()}"
             if Email.objects.filter(key=key).exists():
                 continue  # today's digest is out; these wait for tomorrow's
+            recipient = User.objects.get(pk=user_id)
             items = [
                 {
                     "subject": e.subject,

@@ -55,6 +55,7 @@ def test_gunicorn_worker_and_beat_start_and_serve(tmp_path):
         REDIS_URL=settings.REDIS_URL,
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1",
+        SITE_URL="https://lettres.example.fr",
         BIND=f"127.0.0.1:{port}",
         STATIC_ROOT=str(tmp_path / "static"),
         MEDIA_ROOT=str(tmp_path / "media"),
@@ -64,9 +65,9 @@ def test_gunicorn_worker_and_beat_start_and_serve(tmp_path):
         LOG_FORMAT="json",
     )
     python = str(Path(sys.executable).parent / "python")
-    for command in (
-        ["check", "--deploy", "--fail-level", "WARNING"],
+    for command in (  # as make run-production: check --deploy needs the manifest
         ["collectstatic", "--noinput", "--verbosity", "0"],
+        ["check", "--deploy", "--fail-level", "WARNING"],
     ):
         done = subprocess.run(
             [python, "manage.py", *command],

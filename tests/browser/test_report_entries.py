@@ -55,9 +55,9 @@ def test_two_referents_write_the_report_at_once(browser_page, width):
     expect(conflict).to_contain_text("PIX : la moitié des classes, et les 3e")
     expect(first.locator(f"#comment-{two}")).to_have_value("PIX : toutes les classes de seconde")
     check(first, f"compte-rendu-conflit-{width}")
-    assert MissionOutcome.objects.get(
-        report__letter=letter, mission_id=two
-    ).comment.endswith("et les 3e")
+    assert MissionOutcome.objects.get(report__letter=letter, mission_id=two).comment.endswith(
+        "et les 3e"
+    )
 
     # She keeps her own, deliberately.
     conflict.get_by_text("Le mien").click()

@@ -209,6 +209,12 @@ def _targets(world: World) -> dict[tuple[str, str], Target]:
             f"/api/v1/letters/{letters['in_force']}/renew/",
             {"school_year": world.school("in_force").next_year.code},
         ),
+        ("POST", "/api/v1/letters/{id}/remind/"): Target(
+            "principal",
+            "concertation",
+            f"/api/v1/letters/{letters['concertation']}/remind/",
+            {"person": world.school("concertation").referent1.pk},
+        ),
         ("PUT", "/api/v1/letters/{id}/report/"): Target(
             "referent1",
             "report_due",
@@ -232,6 +238,12 @@ def _targets(world: World) -> dict[tuple[str, str], Target]:
         ),
         ("PUT", "/api/v1/me/notifications/"): Target(
             "principal", "draft", "/api/v1/me/notifications/", {"mode": "digest"}
+        ),
+        ("PATCH", "/api/v1/me/"): Target(
+            "principal",
+            "draft",
+            "/api/v1/me/",
+            {"notifications": {"mode": "digest", "digest_hour": 8, "kinds": {"comments": "none"}}},
         ),
         ("POST", "/api/v1/meetings/"): Target(
             "principal",
@@ -524,6 +536,7 @@ def _pages(world: World) -> list[tuple[str, str, str]]:
         ("draft", "principal", f"/lettres/{letters['draft']}/"),
         ("draft", "principal", f"/lettres/{letters['draft']}/modifier/"),
         ("draft", "principal", "/seances/nouvelle/"),
+        ("draft", "referent1", "/mes-notifications/"),
         ("concertation", "principal", f"/lettres/{letters['concertation']}/"),
         ("concertation", "referent1", f"/lettres/{letters['concertation']}/"),
         ("pedagogical_council", "cp_secretary", f"/lettres/{letters['pedagogical_council']}/"),

@@ -25,6 +25,7 @@ def _production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env.update(
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="lettres.example.fr",
+        SITE_URL="https://lettres.example.fr",
         VAR_DIR=str(tmp_path / "var"),
         DJANGO_SETTINGS_MODULE="config.settings",
     )
@@ -32,11 +33,13 @@ def _production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def test_check_deploy_is_clean_in_production(tmp_path):
+def test_check_deploy_is_clean_in_production(tmp_path, collected_static):
+    """Once collectstatic has run, as it has before any deployment starts (the check
+    says so otherwise: tests/config/test_static_manifest.py)."""
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env=_production_env(tmp_path),
+        env=_production_env(tmp_path, STATIC_ROOT=str(collected_static)),
         capture_output=True,
         text=True,
         check=False,

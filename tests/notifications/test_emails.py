@@ -174,11 +174,12 @@ def test_each_step_mails_each_person_told_once_with_the_right_reason():
     letter.refresh_from_db()  # version 2 since the change of content
     step(lambda: fire(letter, "sign", p, snapshot_sha256=content_sha256(letter)), {})
     step(lambda: fire(letter, "sign", r1, snapshot_sha256=content_sha256(letter)), {})
+    # Every signatory is told the letter is in force, the last one too.
     step(
         lambda: fire(letter, "sign", r2, snapshot_sha256=content_sha256(letter)),
         {
             "principal": ("letter_in_force", PRINCIPAL),
-            "referent1": ("letter_in_force", REFERENT),
+            **referents("letter_in_force"),
         },
     )
     step(lambda: fire(letter, "open_report", p, reason="Fin anticipée"), referents("report_due"))
@@ -262,27 +263,31 @@ def test_a_digest_person_gets_one_summary_a_day(mailoutbox):
     with time_machine.travel(dt.datetime(2027, 3, 2, 10, tzinfo=PARIS), tick=False) as clock:
         school = make_school("Recap")
         r1, r2 = school.referent1, school.referent2
-        NotificationPreference.objects.create(user=r1, mode=DeliveryMode.DIGEST)
+        NotificationPreference.objects.create(user=r1, mode=DeliveryMode.DIGEST, digest_hour=9)
         letter = make_letter(school)
         fire(letter, "open_concertation", school.principal)
         update_letter(letter_id=letter.pk, user=school.principal, changes={"qualification": "X"})
         process_notifications()
 
-        held = list(Email.objects.filter(recipient=r1).order_by("id"))
-        assert [e.status for e in held] == [EmailStatus.HELD, EmailStatus.HELD]
-        assert [e.topic for e in held] == ["concertation_opened", "content_changed"]
+        # A request to act (the concertation opened) goes at once; the new version waits.
+        mails = list(Email.objects.filter(recipient=r1).order_by("id"))
+        assert [(e.topic, e.status) for e in mails] == [
+            ("concertation_opened", EmailStatus.PENDING),
+            ("content_changed", EmailStatus.HELD),
+        ]
+        held = [e for e in mails if e.status == EmailStatus.HELD]
         assert set(Email.objects.filter(recipient=r2).values_list("status", flat=True)) == {
             EmailStatus.PENDING
         }
-        assert send_pending_emails() == 2  # referent2's; referent1's are held
-        assert {m.to[0] for m in mailoutbox} == {r2.email}
+        assert send_pending_emails() == 3  # referent2's two, referent1's request to act
+        assert sorted(m.to[0] for m in mailoutbox) == sorted([r1.email, r2.email, r2.email])
 
         assert send_digests() == 1
         digest = Email.objects.get(topic="digest")
         assert digest.recipient == r1
         assert digest.to_address == r1.email
         assert digest.status == EmailStatus.PENDING
-        assert digest.subject == "Lettres de mission : votre récapitulatif (2 notification(s))"
+        assert digest.subject == "Lettres de mission : votre récapitulatif (1 notification(s))"
         for email in held:
             assert email.subject in digest.body_text
             assert escape(email.subject) in digest.body_html

@@ -89,7 +89,22 @@ def test_a_person_chooses_immediate_emails_or_a_daily_digest():
 
     letter = make_letter(school)
     fire_transition(letter_id=letter.pk, name="open_concertation", user=school.principal)
+    fire_transition(
+        letter_id=letter.pk,
+        name="return_to_draft",
+        user=school.principal,
+        payload={"reason": "Reprise"},
+    )
     process_notifications()
-    statuses = dict(Email.objects.values_list("recipient__username", "status"))
+    statuses = dict(
+        Email.objects.filter(topic="returned_to_draft").values_list("recipient__username", "status")
+    )
     assert statuses[school.referent1.username] == EmailStatus.HELD  # waits for the digest
     assert statuses[school.referent2.username] == EmailStatus.PENDING
+    # A request to act is never held.
+    opened = dict(
+        Email.objects.filter(topic="concertation_opened").values_list(
+            "recipient__username", "status"
+        )
+    )
+    assert opened[school.referent1.username] == EmailStatus.PENDING

@@ -422,8 +422,7 @@ class ReportSerializer(serializers.ModelSerializer):
             "proposals": {"required": False, "max_length": 8000},
             "revision": {
                 "required": False,
-                "help_text": "La révision lue des trois textes du bilan, qui forment une "
-                "entrée.",
+                "help_text": "La révision lue des trois textes du bilan, qui forment une entrée.",
             },
         }
 

@@ -16,7 +16,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -70,7 +70,9 @@ from workflow.services.comments import (
 from workflow.services.content import update_letter
 from workflow.services.letters import create_letter, renew_letter
 from workflow.services.meetings import record_meeting_opinions
+from workflow.services.reminders import remind_awaited
 from workflow.services.report import save_report
+from workflow.services.writes import as_id
 
 
 def _object(request: Request) -> dict[str, Any]:
@@ -84,8 +86,13 @@ def _object(request: Request) -> dict[str, Any]:
 def _comment_response(
     letter: MissionLetter, comment_id: int, code: int = status.HTTP_200_OK
 ) -> Response:
-    """A message of the thread as the API shows it, with the state of a change request."""
-    return Response(CommentSerializer(thread(letter).get(pk=comment_id)).data, status=code)
+    """A message of the thread as the API shows it, with the state of a change request,
+    and its revision as the ``ETag`` a PATCH, DELETE or resolve sends back in
+    ``If-Match``."""
+    comment = thread(letter).get(pk=comment_id)
+    response = Response(CommentSerializer(comment).data, status=code)
+    response["ETag"] = f'"{comment.revision}"'
+    return response
 
 
 def _letter_response(user: User, letter_id: int, code: int = status.HTTP_200_OK) -> Response:
@@ -106,7 +113,7 @@ def _if_match(request: Request) -> int | None:
     tag = header.removeprefix("W/").strip('"')
     if not tag.isdigit():
         raise exceptions.ValidationError(
-            {"If-Match": [_("L'en-tête If-Match reprend l'ETag de la lettre, par exemple \"3\".")]}
+            {"If-Match": [_("L'en-tête If-Match reprend l'ETag reçu, par exemple \"3\".")]}
         )
     return int(tag)
 
@@ -345,15 +352,23 @@ class LetterViewSet(
         """Its author corrects (PATCH ``{body}``) or deletes (DELETE) a message, within
         15 minutes of posting and while nobody has answered it; after that, 409
         ``not_editable``. A deleted message stays in the thread, emptied, with its
-        ``deleted_at``."""
+        ``deleted_at``. With ``If-Match`` (the message's ``ETag``, its ``revision``), a
+        message changed since is 409 ``stale_revision``."""
         user = signed_in_user(request)
         letter = get_visible_letter(user, int(pk))
+        base_revision = _if_match(request)
         if request.method == "DELETE":
-            delete_comment(letter_id=letter.pk, comment_id=comment_id, user=user)
+            delete_comment(
+                letter_id=letter.pk, comment_id=comment_id, user=user, base_revision=base_revision
+            )
         else:
             data = _object(request)
             edit_comment(
-                letter_id=letter.pk, comment_id=comment_id, user=user, body=data.get("body")
+                letter_id=letter.pk,
+                comment_id=comment_id,
+                user=user,
+                body=data.get("body"),
+                base_revision=base_revision,
             )
         return _comment_response(letter, comment_id)
 
@@ -367,10 +382,16 @@ class LetterViewSet(
     )
     def resolve_comment(self, request: Request, pk: str, comment_id: int) -> Response:
         """The principal's side marks a change request resolved without answering it in
-        the thread; on a request already answered or resolved, nothing changes."""
+        the thread; on a request already answered or resolved, nothing changes. With
+        ``If-Match``, a request corrected since is 409 ``stale_revision``."""
         user = signed_in_user(request)
         letter = get_visible_letter(user, int(pk))
-        resolve_change_request(letter_id=letter.pk, comment_id=comment_id, user=user)
+        resolve_change_request(
+            letter_id=letter.pk,
+            comment_id=comment_id,
+            user=user,
+            base_revision=_if_match(request),
+        )
         return _comment_response(letter, comment_id)
 
     @extend_schema(responses=AuditEventSerializer(many=True))
@@ -422,6 +443,52 @@ class LetterViewSet(
             raise exceptions.ValidationError({"school_year": [_("Année scolaire inconnue.")]})
         letter = renew_letter(letter_id=int(pk), user=user, school_year=year)
         return _letter_response(user, letter.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=inline_serializer(
+            "RemindRequest",
+            {"person": serializers.CharField(required=False, help_text="id or username")},
+        ),
+        responses={
+            201: inline_serializer(
+                "Reminded",
+                {
+                    "reminded": inline_serializer(
+                        "RemindedPerson",
+                        {"user": serializers.CharField(), "name": serializers.CharField()},
+                        many=True,
+                    )
+                },
+            )
+        },
+    )
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def remind(self, request: Request, pk: str) -> Response:
+        """« Relancer » (principal, or deputy by delegation): an e-mail to whoever the
+        letter waits for (``person``: one of them, by id or username; else all not yet
+        reminded today). 201 and who was reminded; 409 ``already_reminded`` (with the
+        time of today's first) or ``not_awaited``; 403 for anyone else."""
+        user = signed_in_user(request)
+        person = _object(request).get("person")
+        person_id: int | None = None
+        if person not in (None, ""):
+            if not isinstance(person, int | str) or isinstance(person, bool):
+                raise exceptions.ValidationError({"person": [_("Un identifiant est attendu.")]})
+            text = str(person)
+            person_id = (
+                as_id(text)
+                if text.isdigit()
+                else User.objects.filter(username=text).values_list("pk", flat=True).first() or 0
+            )
+        reminded = remind_awaited(letter_id=int(pk), user=user, person_id=person_id)
+        return Response(
+            {
+                "reminded": [
+                    {"user": p.username, "name": p.get_full_name() or p.username} for p in reminded
+                ]
+            },
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(request=ReportSerializer, responses=ReportSerializer)
     @action(detail=True, methods=["get", "put"], pagination_class=None, filter_backends=[])

@@ -93,6 +93,7 @@ def fire_transition(
                 letter,
                 actor=actor,
                 told=spec.notify(letter),
+                actor_told=spec.tells_actor,
                 action=spec.name,
                 from_state=from_state,
                 payload=audit_payload,

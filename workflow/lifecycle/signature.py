@@ -135,11 +135,24 @@ def _perform_sign(letter: MissionLetter, actor: Actor, data: Data) -> Data:
 
 
 def _notify_sign(letter: MissionLetter) -> Recipients:
-    if letter.state != LetterState.IN_FORCE:
-        return []
-    return tell(
-        people_with_role(letter, Role.PRINCIPAL) + referent_users(letter), "letter_in_force"
+    """Once in force, every signatory (the last one too: ``tells_actor``), the
+    principal and the référents are told. Before, the principal is told when her
+    deputy has just signed for her, by delegation."""
+    given = list(
+        Signature.objects.filter(letter=letter, version=letter.version)
+        .select_related("signer")
+        .order_by("pk")
     )
+    if letter.state == LetterState.IN_FORCE:
+        return tell(
+            people_with_role(letter, Role.PRINCIPAL)
+            + referent_users(letter)
+            + [signature.signer for signature in given],
+            "letter_in_force",
+        )
+    if given and given[-1].quality == SignatureQuality.DEPUTY_BY_DELEGATION:
+        return tell(people_with_role(letter, Role.PRINCIPAL), "letter_signed")
+    return []
 
 
 SPECS = [
@@ -151,6 +164,7 @@ SPECS = [
         payload=ShownVersionPayload,
         guard=_guard_sign,
         notify=_notify_sign,
+        tells_actor=frozenset({"letter_in_force"}),
         awaits=_awaited_signers,
         form=Form.SIGN,
         done=gettext_lazy(

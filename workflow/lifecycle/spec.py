@@ -123,6 +123,9 @@ class TransitionSpec:
     payload: type[forms.Form] = NoPayload
     guard: Callable[[MissionLetter, Actor], list[Unmet]] = no_guard
     notify: Callable[[MissionLetter], Recipients] = field(default=lambda letter: [])
+    # The topics of ``notify`` the person who fired it is told of too (the last
+    # signatory learns, like every other, that the letter is in force).
+    tells_actor: frozenset[str] = frozenset()
     awaits: Callable[[Waiting], list[int]] | None = None
     presentation: Presentation = Presentation.PRIMARY
     form: Form = Form.PLAIN

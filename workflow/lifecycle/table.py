@@ -20,6 +20,7 @@ TRANSITIONS: dict[str, TransitionSpec] = {
 OTHER_ACTIONS = {
     "create": gettext_lazy("Création de la lettre"),
     "edit": gettext_lazy("Modification du contenu en concertation"),
+    "remind": gettext_lazy("Relance envoyée"),
 }
 
 

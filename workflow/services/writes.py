@@ -13,6 +13,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Collection
 from typing import Any
 
 from celery import current_app
@@ -151,14 +152,17 @@ def record_write(
     from_state: str = "",
     payload: dict[str, Any] | None = None,
     about: str = "",
+    actor_told: Collection[str] = (),
 ) -> AuditEvent | None:
     """Close a write to ``letter``, whose row the caller has locked (or just created).
 
     A step of the history (``action``: a transition, a creation, an edit in
     concertation) gets its audit event and the request to archive it; a write that is
     not a step (a comment) names what it is ``about`` instead (``"comment:12"``). Each
-    person ``told`` gets one notification per topic, never the person who acted; the
-    keys make each request unique, so a retried write cannot queue it twice.
+    person ``told`` gets one notification per topic, never the person who acted but
+    for the topics of ``actor_told`` (what they learn only then: the letter they just
+    signed last is in force); the keys make each request unique, so a retried write
+    cannot queue it twice.
     """
     event = None
     items = []
@@ -173,7 +177,8 @@ def record_write(
     assert about, "a write that is not a step says what it is about"
     seen: set[tuple[int, str]] = set()
     for user, topic in told:
-        if (user.pk, topic) in seen or (actor.user is not None and user.pk == actor.user.pk):
+        acted = actor.user is not None and user.pk == actor.user.pk
+        if (user.pk, topic) in seen or (acted and topic not in actor_told):
             continue
         seen.add((user.pk, topic))
         items.append(

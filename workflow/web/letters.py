@@ -31,6 +31,7 @@ from governance.models import (
     User,
 )
 from governance.selectors import (
+    failing_addresses,
     headed_establishments,
     heads_of,
     held_roles,
@@ -53,6 +54,7 @@ from workflow.errors import (
     SnapshotMismatch,
     WorkflowError,
 )
+from workflow.lifecycle.awaited import awaited_with_relances
 from workflow.lifecycle.councils import opinion_meetings
 from workflow.lifecycle.engine import available_transitions, fire_transition
 from workflow.lifecycle.signature import signature_sheet
@@ -84,6 +86,7 @@ from workflow.selectors.years import (
     renewal_year,
 )
 from workflow.services.letters import create_letter, renew_letter
+from workflow.services.reminders import remind_awaited
 from workflow.services.writes import as_id
 from workflow.web.access import letter_or_404
 from workflow.web.comments import concertation
@@ -222,6 +225,8 @@ def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
     content = version.content
     agreed = dict(letter.referents.values_list("user__username", "agreed_version"))
     names = referent_names(content)
+    # Whose address bounces, for the principal's side, who may have it corrected.
+    failing = failing_addresses(list(names)) if actor.acts_for_principal else {}
     outdated = _outdated_agreement(letter, actor)
     since = _named_version(request, letter) or outdated
     earlier = version_of(letter, since) if since else None
@@ -266,6 +271,8 @@ def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
                 if a["spec"].presentation == Presentation.SECONDARY
             ],
             "may_edit": letter.is_editable and actor.acts_for_principal,
+            # Whom the letter waits for, with « Relancer », for whoever may send it.
+            "awaited": awaited_with_relances(letter, user) if actor.acts_for_principal else [],
             "opinions": OpinionValue.choices,
             "signatures": (signature_sheet(letter) if letter.state in SIGNED_OR_SIGNING else None),
             "snapshot_sha256": version.content_sha256,
@@ -282,6 +289,7 @@ def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
                     "recognition": recognition_label(r["imp_amount"], r["decharge_hours"]),
                     "share": r["share"],
                     "agreed": agreed.get(r["username"]) == letter.version,
+                    "email_failing": failing.get(r["username"]),
                 }
                 for r in content["referents"]
             ],
@@ -382,6 +390,28 @@ def renew(request: HttpRequest, letter_id: int) -> HttpResponse:
         % {"year": year.code, "previous": letter.school_year.code},
     )
     return redirect("letter-page", letter_id=draft.pk)
+
+
+@login_required
+@require_POST
+def remind(request: HttpRequest, letter_id: int) -> HttpResponse:
+    """« Relancer » from the letter's page: the person awaited named by ``personne``, or
+    everyone awaited not reminded yet today; back to the letter with what was done."""
+    user = signed_in_user(request)
+    letter = letter_or_404(user, letter_id)
+    named = request.POST.get("personne", "")
+    try:
+        reminded = remind_awaited(
+            letter_id=letter.pk, user=user, person_id=as_id(named) if named else None
+        )
+    except NotPermitted as exc:
+        raise PermissionDenied(exc.detail) from exc
+    except WorkflowError as exc:
+        messages.error(request, exc.detail)
+    else:
+        names = ", ".join(person.get_full_name() or person.username for person in reminded)
+        messages.success(request, _("Relance envoyée à %(names)s.") % {"names": names})
+    return redirect("letter-page", letter_id=letter.pk)
 
 
 # Where a refused action's input waits for the page that shows its form again.

@@ -34,6 +34,7 @@ urlpatterns = [
     ),
     path("lettres/<int:letter_id>/compte-rendu/", report.report, name="letter-page-report"),
     path("lettres/<int:letter_id>/reconduire/", letters.renew, name="letter-page-renew"),
+    path("lettres/<int:letter_id>/relancer/", letters.remind, name="letter-page-remind"),
     path("tableau-de-bord/", dashboard.dashboard, name="dashboard"),
     path("tableau-de-bord/export.csv", dashboard.dashboard_csv, name="dashboard-csv"),
     path("tableau-de-bord/export.xlsx", dashboard.dashboard_xlsx, name="dashboard-xlsx"),

@@ -1,0 +1,214 @@
+"""Reminders follow the real calendar (DESIGN §6): a reminder that falls due on a weekend,
+a French public holiday (from the ``holidays`` library) or the school holidays of the
+académie's zone goes out on the next working day, by time travel through the daily
+sweep. The school holidays come from the ministry's open data, loaded by
+``import_school_calendar`` (idempotent).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from io import StringIO
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from governance.models import Academy, HolidayZone
+from notifications.models import Email, QuietPeriod, Reminder, ReminderPolicy
+from notifications.schedule import QuietCalendar
+from notifications.school_calendar import SAMPLE, import_school_calendar, official_date
+from notifications.services import plan_reminders
+from tests.factories import fire, make_letter, make_school
+
+pytestmark = pytest.mark.django_db
+
+PARIS = ZoneInfo("Europe/Paris")
+WEEK = dt.timedelta(days=7)
+
+
+def at(day: dt.date, hour: int = 9) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=PARIS)
+
+
+@pytest.fixture
+def clock() -> Iterator[Any]:
+    with time_machine.travel(at(dt.date(2026, 12, 1)), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture(autouse=True)
+def one_reminder_only() -> None:
+    """Only the référents' agreement reminder, once, seven days after the concertation
+    opened: each letter below has exactly one reminder, due on a known day."""
+    ReminderPolicy.objects.exclude(code="concertation-accord").update(is_active=False)
+    ReminderPolicy.objects.filter(code="concertation-accord").update(
+        offsets_days=[7], repeat_every_days=None, max_count=1
+    )
+
+
+def due_on(clock: Any, due: dt.date, prefix: str, academy: Academy | None = None) -> Any:
+    """A letter whose single reminder falls due on ``due``: its concertation opens a
+    week before."""
+    clock.move_to(at(due - WEEK, 10))
+    school = make_school(prefix, academy=academy)
+    letter = make_letter(school)
+    fire(letter, "open_concertation", school.principal)
+    return letter
+
+
+def sent_on(clock: Any, day: dt.date) -> set[tuple[int, dt.date]]:
+    """Run the daily sweep on ``day`` (09:00 in Paris): the (letter, due day) of each
+    reminder it sent, each with its e-mail."""
+    clock.move_to(at(day))
+    before = set(Reminder.objects.values_list("pk", flat=True))
+    plan_reminders()
+    made = list(Reminder.objects.exclude(pk__in=before).select_related("email"))
+    for reminder in made:
+        assert reminder.email is not None
+        assert reminder.email.topic == "reminder"
+    return {(r.letter_id, r.due_on) for r in made}
+
+
+def days(first: dt.date, last: dt.date) -> Iterator[dt.date]:
+    while first <= last:
+        yield first
+        first += dt.timedelta(days=1)
+
+
+def test_christmas_and_the_zone_christmas_holidays_wait_for_monday_4_january(clock):
+    call_command("import_school_calendar", stdout=StringIO())
+    christmas = dt.date(2026, 12, 25)  # a Friday, public holiday, in the holidays
+    in_holidays = dt.date(2026, 12, 22)  # a Tuesday of the zone's Christmas holidays
+    on_christmas = due_on(clock, christmas, "Noel")
+    in_the_holidays = due_on(clock, in_holidays, "Vacances")
+    assert on_christmas.establishment.academy.holiday_zone == HolidayZone.A
+
+    for day in days(in_holidays, dt.date(2027, 1, 3)):
+        assert sent_on(clock, day) == set(), day
+    # School starts again on Monday 4 January 2027, the first working day.
+    assert sent_on(clock, dt.date(2027, 1, 4)) == {
+        (on_christmas.pk, christmas),
+        (in_the_holidays.pk, in_holidays),
+    }
+    assert Reminder.objects.count() == 4  # two référents each
+    assert Email.objects.filter(topic="reminder").count() == 4
+    assert sent_on(clock, dt.date(2027, 1, 5)) == set()
+
+
+def test_christmas_day_alone_is_quiet_without_school_holidays(clock):
+    """Without the zone's holidays loaded, the public holiday alone holds the reminder
+    until after the weekend."""
+    assert not QuietPeriod.objects.exists()
+    letter = due_on(clock, dt.date(2026, 12, 25), "Ferie")
+    for day in days(dt.date(2026, 12, 25), dt.date(2026, 12, 27)):
+        assert sent_on(clock, day) == set(), day
+    assert sent_on(clock, dt.date(2026, 12, 28)) == {(letter.pk, dt.date(2026, 12, 25))}
+
+
+@pytest.mark.parametrize(
+    ("due", "sent"),
+    [
+        (dt.date(2026, 5, 1), dt.date(2026, 5, 4)),  # 1 May, a Friday: Monday
+        (dt.date(2026, 7, 14), dt.date(2026, 7, 15)),  # 14 July, a Tuesday
+        (dt.date(2027, 7, 14), dt.date(2027, 7, 15)),  # 14 July, a Wednesday
+        (dt.date(2027, 3, 13), dt.date(2027, 3, 15)),  # a Saturday: Monday
+        (dt.date(2027, 3, 29), dt.date(2027, 3, 30)),  # Easter Monday (a movable feast)
+        (dt.date(2027, 5, 6), dt.date(2027, 5, 7)),  # Ascension Thursday
+        (dt.date(2027, 3, 10), dt.date(2027, 3, 10)),  # an ordinary Wednesday
+    ],
+)
+def test_a_reminder_due_on_a_quiet_day_goes_out_on_the_next_working_day(clock, due, sent):
+    letter = due_on(clock, due, "Jour")
+    for day in days(due, sent - dt.timedelta(days=1)):
+        assert sent_on(clock, day) == set(), day
+    assert sent_on(clock, sent) == {(letter.pk, due)}
+
+
+def test_the_calendar_names_the_next_working_day_per_zone():
+    QuietPeriod.objects.create(
+        zone=HolidayZone.B,
+        label="Vacances d'hiver",
+        starts_on=dt.date(2027, 2, 20),
+        ends_on=dt.date(2027, 3, 7),
+    )
+    calendar = QuietCalendar.load()
+    assert calendar.next_working_day(dt.date(2027, 2, 22), HolidayZone.B) == dt.date(2027, 3, 8)
+    assert calendar.next_working_day(dt.date(2027, 2, 22), HolidayZone.A) == dt.date(2027, 2, 22)
+    # New Year's Day, a Friday: Monday 4 January.
+    assert calendar.next_working_day(dt.date(2027, 1, 1), HolidayZone.A) == dt.date(2027, 1, 4)
+
+
+# The import ----------------------------------------------------------------------------
+
+
+def test_the_sample_loads_the_christmas_holidays_of_each_zone_once():
+    out = StringIO()
+    call_command("import_school_calendar", stdout=out)
+    assert "3 période(s) créée(s)" in out.getvalue()
+    rows = set(QuietPeriod.objects.values_list("zone", "label", "starts_on", "ends_on"))
+    assert rows == {
+        (zone, "Vacances de Noël 2026-2027", dt.date(2026, 12, 19), dt.date(2027, 1, 3))
+        for zone in (HolidayZone.A, HolidayZone.B, HolidayZone.C)
+    }
+    first = list(QuietPeriod.objects.order_by("pk").values())
+
+    again = StringIO()
+    call_command("import_school_calendar", str(SAMPLE), stdout=again)
+    assert "0 période(s) créée(s), 0 corrigée(s), 3 inchangée(s)" in again.getvalue()
+    assert list(QuietPeriod.objects.order_by("pk").values()) == first
+
+
+HEADER_FIELDS = "description;population;start_date;end_date;location;zones;annee_scolaire\n"
+
+
+def test_the_export_with_field_names_and_utc_instants_reads_the_same_days():
+    text = (
+        HEADER_FIELDS
+        # Midnight in Paris, written in UTC: the official day is the day in Paris.
+        + "Vacances de Noël;-;2026-12-18T23:00:00+00:00;2027-01-03T23:00:00+00:00;"
+        "Dijon;Zone A;2026-2027\n"
+        # Teachers' duplicate, an overseas territory, a summer without its end: skipped.
+         + "Vacances d'Été;Enseignants;2027-07-03T22:00:00+00:00;2027-08-31T22:00:00+00:00;"
+        "Dijon;Zone A;2026-2027\n"
+        + "Vacances de Noël;-;2026-12-19T00:00:00-04:00;2027-01-04T00:00:00-04:00;"
+        "Guadeloupe;Guadeloupe;2026-2027\n"
+        + "Début des Vacances d'Été;-;2027-07-03T22:00:00+00:00;;Dijon;Zone A;2026-2027\n"
+    )
+    result = import_school_calendar(text)
+    assert (result.created, result.skipped_rows) == (1, 3)
+    period = QuietPeriod.objects.get()
+    assert (period.zone, period.starts_on, period.ends_on) == (
+        HolidayZone.A,
+        dt.date(2026, 12, 19),
+        dt.date(2027, 1, 3),
+    )
+
+
+def test_a_newer_file_corrects_the_dates_in_place():
+    call_command("import_school_calendar", stdout=StringIO())
+    before = dict(QuietPeriod.objects.values_list("zone", "pk"))
+    # A Wednesday departure after classes: quiet from Thursday.
+    corrected = HEADER_FIELDS + "Vacances de Noël;-;2026-12-16;2027-01-04;Lille;Zone B;2026-2027\n"
+    result = import_school_calendar(corrected)
+    assert (result.created, result.updated) == (0, 1)
+    period = QuietPeriod.objects.get(zone=HolidayZone.B)
+    assert period.pk == before[HolidayZone.B]
+    assert (period.starts_on, period.ends_on) == (dt.date(2026, 12, 17), dt.date(2027, 1, 3))
+
+
+def test_a_file_that_is_not_the_calendar_is_refused(tmp_path):
+    path = tmp_path / "autre.csv"
+    path.write_text("nom;date\nx;2026-01-01\n", encoding="utf-8")
+    with pytest.raises(Exception, match="Colonne « Description » absente"):
+        call_command("import_school_calendar", str(path), stdout=StringIO())
+    assert not QuietPeriod.objects.exists()
+
+
+def test_official_dates_are_the_days_in_paris():
+    assert official_date("2026-12-18T23:00:00+00:00") == dt.date(2026, 12, 19)
+    assert official_date("2026-12-19T00:00:00+01:00") == dt.date(2026, 12, 19)
+    assert official_date("2026-12-19") == dt.date(2026, 12, 19)
