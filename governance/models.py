@@ -169,6 +169,16 @@ class Establishment(models.Model):
     name = models.CharField(_("nom"), max_length=200)
     kind = models.CharField(_("type"), max_length=10, choices=EstablishmentKind.choices)
     city = models.CharField(_("commune"), max_length=120, blank=True)
+    department_code = models.CharField(
+        _("code du département"), max_length=3, blank=True, help_text=_("Par exemple 021.")
+    )
+    department_name = models.CharField(_("département"), max_length=80, blank=True)
+    closed_on = models.DateField(
+        _("fermé le"),
+        null=True,
+        blank=True,
+        help_text=_("Renseigné par l'import de l'annuaire quand l'établissement est fermé."),
+    )
     local_authority = models.CharField(
         _("collectivité de rattachement"),
         max_length=200,
@@ -255,6 +265,7 @@ class Role(models.TextChoices):
     CP_SECRETARY = "cp_secretary", _("Secrétaire du conseil pédagogique")
     CA_SECRETARY = "ca_secretary", _("Secrétaire de séance du conseil d'administration")
     DAN = "dan", _("Délégation académique au numérique")
+    NATIONAL = "national", _("Direction du numérique pour l'éducation (lecture nationale)")
 
 
 class RoleAssignment(models.Model):
@@ -291,11 +302,16 @@ class RoleAssignment(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(role=Role.DAN, academy__isnull=False, establishment__isnull=True)
-                    | (~Q(role=Role.DAN) & Q(establishment__isnull=False, academy__isnull=True))
+                    | Q(role=Role.NATIONAL, academy__isnull=True, establishment__isnull=True)
+                    | (
+                        ~Q(role__in=[Role.DAN, Role.NATIONAL])
+                        & Q(establishment__isnull=False, academy__isnull=True)
+                    )
                 ),
                 name="role_scope_matches_role",
                 violation_error_message=_(
-                    "Le rôle DAN se rattache à une académie ; les autres rôles à un établissement."
+                    "Le rôle DAN se rattache à une académie, le rôle national à aucune ; les "
+                    "autres rôles à un établissement."
                 ),
             ),
             models.UniqueConstraint(
@@ -307,6 +323,11 @@ class RoleAssignment(models.Model):
                 fields=["user", "role", "academy"],
                 condition=Q(academy__isnull=False),
                 name="unique_role_per_academy",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(role="national"),
+                name="one_national_role_per_user",
             ),
         ]
 
