@@ -570,9 +570,16 @@ class SignatureQuality(models.TextChoices):
     REFERENT = "referent", _("Le référent numérique")
 
 
+class SignatureMethod(models.TextChoices):
+    ELECTRONIC = "electronic", _("Signature dans l'application")
+    PAPER = "paper", _("Signature manuscrite")
+
+
 class Signature(models.Model):
     """A signature of one version of the letter: who, in what quality, when, and the
-    sha256 of the exact snapshot they were shown."""
+    sha256 of the exact snapshot they were shown. A signatory who signed the printed
+    version by hand is recorded by the principal's side with the scan of the paper
+    (``method`` paper), counted like a signature given in the application."""
 
     letter = models.ForeignKey(MissionLetter, on_delete=models.PROTECT, related_name="signatures")
     signer = models.ForeignKey(
@@ -588,6 +595,24 @@ class Signature(models.Model):
     version = models.PositiveIntegerField(_("version signée"))
     snapshot_sha256 = models.CharField(_("empreinte SHA-256"), max_length=64)
     signed_at = models.DateTimeField(_("signée le"))
+    method = models.CharField(
+        _("mode de signature"),
+        max_length=10,
+        choices=SignatureMethod.choices,
+        default=SignatureMethod.ELECTRONIC,
+    )
+    scan = models.FileField(
+        _("scan de la page signée"), upload_to="signatures-manuscrites/%Y/", blank=True
+    )
+    scan_sha256 = models.CharField(_("empreinte SHA-256 du scan"), max_length=64, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("enregistrée par"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("signature")
@@ -743,9 +768,56 @@ class Archive(models.Model):
         return f"{event.sequence:04d}-{slugify(action_label)}-{event.hash[:12]}.pdf"
 
 
+class SealedLetter(models.Model):
+    """The signed letter as it leaves the application: its PDF sealed with the
+    service's certificate (PAdES, timestamped), stored with its sha256. ``token`` names
+    it in the public check's address (``/verifier/<token>/``), printed on the PDF."""
+
+    letter = models.ForeignKey(MissionLetter, on_delete=models.PROTECT, related_name="sealed")
+    version = models.PositiveIntegerField(_("version scellée"))
+    token = models.CharField(_("code de vérification"), max_length=32, unique=True)
+    file = models.FileField(_("fichier"), upload_to="lettres-scellees/%Y/", max_length=300)
+    sha256 = models.CharField(_("empreinte SHA-256"), max_length=64, db_index=True)
+    size = models.PositiveIntegerField(_("taille (octets)"))
+    level = models.CharField(_("niveau PAdES"), max_length=8)
+    sealed_at = models.DateTimeField(_("scellée le"))
+
+    class Meta:
+        verbose_name = _("lettre scellée")
+        verbose_name_plural = _("lettres scellées")
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "version"], name="one_seal_per_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter} — v{self.version}"
+
+
+class AuditTimestamp(models.Model):
+    """Once a day, the heads of the audit chains that moved that day, hashed together
+    and timestamped by an RFC 3161 authority: rewriting an event of that day, even with
+    the database in hand, no longer matches the token (``verify_audit``)."""
+
+    day = models.DateField(_("jour"), unique=True)
+    heads = models.JSONField(_("têtes des chaînes"), default=list)
+    digest = models.CharField(_("empreinte SHA-256"), max_length=64)
+    token = models.BinaryField(_("jeton d'horodatage"))
+    authority = models.CharField(_("autorité d'horodatage"), max_length=300)
+    created_at = models.DateTimeField(_("horodaté le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("horodatage de l'historique")
+        verbose_name_plural = _("horodatages de l'historique")
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"{self.day} — {self.digest[:12]}"
+
+
 class OutboxKind(models.TextChoices):
     NOTIFICATION = "notification", _("Notification")
     ARCHIVE = "archive", _("Archive PDF")
+    SEAL = "seal", _("Lettre scellée")
 
 
 class OutboxStatus(models.TextChoices):
