@@ -31,7 +31,7 @@ class Topic:
 TOPICS: dict[str, Topic] = {
     "concertation_opened": Topic(
         "Concertation ouverte sur votre lettre de mission",
-        "Le chef d'établissement a ouvert la concertation sur la lettre de mission.",
+        "La concertation est ouverte sur la lettre de mission.",
         "Relisez-la, commentez-la et donnez votre accord.",
         REFERENT,
     ),
@@ -43,7 +43,7 @@ TOPICS: dict[str, Topic] = {
     ),
     "returned_to_draft": Topic(
         "Lettre de mission revenue au brouillon",
-        "Le chef d'établissement a repris la lettre de mission au brouillon.",
+        "La lettre de mission est reprise au brouillon.",
         "Une nouvelle concertation vous sera proposée.",
         REFERENT,
     ),
@@ -75,8 +75,7 @@ TOPICS: dict[str, Topic] = {
     ),
     "concertation_reopened": Topic(
         "Concertation rouverte",
-        "Le chef d'établissement a rouvert la concertation sur une nouvelle version de la "
-        "lettre de mission.",
+        "La concertation est rouverte sur une nouvelle version de la lettre de mission.",
         "Relisez-la et donnez de nouveau votre accord.",
         REFERENT,
     ),
@@ -112,20 +111,19 @@ TOPICS: dict[str, Topic] = {
     ),
     "report_returned": Topic(
         "Compte rendu renvoyé",
-        "Le chef d'établissement vous renvoie le compte rendu pour le compléter.",
+        "Le compte rendu vous est renvoyé pour le compléter.",
         "Complétez-le puis remettez-le de nouveau.",
         REFERENT,
     ),
     "report_acknowledged": Topic(
         "Compte rendu reçu : lettre de mission close",
-        "Le chef d'établissement a accusé réception du compte rendu ; la lettre est close et "
-        "archivée.",
+        "La réception du compte rendu est accusée ; la lettre est close et archivée.",
         "Aucune action n'est attendue.",
         REFERENT,
     ),
     "letter_withdrawn": Topic(
         "Lettre de mission abandonnée",
-        "Le chef d'établissement a abandonné la lettre de mission.",
+        "La lettre de mission est abandonnée.",
         "Aucune action n'est attendue.",
         REFERENT,
     ),
@@ -143,8 +141,8 @@ TOPICS: dict[str, Topic] = {
     ),
     "reminder_requested": Topic(
         "Relance : une lettre de mission attend votre action",
-        "Le chef d'établissement vous relance : la lettre de mission attend une action de "
-        "votre part à son étape actuelle.",
+        "La direction de l'établissement vous relance : la lettre de mission attend une "
+        "action de votre part à son étape actuelle.",
         "Rendez-vous sur la lettre pour agir.",
         PARTICIPANT,
     ),
@@ -208,9 +206,22 @@ class Details:
 
 @dataclass(frozen=True)
 class Composed:
+    """A message; ``summary``: what happened in a few plain lines (what, then the
+    facts), which a daily digest lists in place of the whole message."""
+
     subject: str
     text: str
     html: str
+    summary: str = ""
+
+
+def summary(what: str, facts: list[Fact]) -> str:
+    lines = [what]
+    for fact in facts:
+        lines.append(
+            f"{fact.label} : « {fact.value} »" if fact.quote else f"{fact.label} : {fact.value}"
+        )
+    return "\n".join(lines)
 
 
 def compose(
@@ -253,6 +264,7 @@ def compose(
         subject=subject,
         text=render_to_string("notifications/email.txt", context),
         html=render_to_string("notifications/email.html", context),
+        summary=summary(context["what"], details.facts),
     )
 
 

@@ -144,6 +144,8 @@ class Email(models.Model):
     subject = models.CharField(_("objet"), max_length=300)
     body_text = models.TextField(_("texte"))
     body_html = models.TextField(_("HTML"))
+    # What happened, in a few lines: what a daily digest shows of this message.
+    summary = models.TextField(_("résumé"), blank=True)
     topic = models.CharField(_("sujet"), max_length=60)
     letter = models.ForeignKey(
         MissionLetter, on_delete=models.PROTECT, null=True, blank=True, related_name="emails"

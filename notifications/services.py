@@ -147,6 +147,7 @@ def queue_email(
         subject=message.subject,
         body_text=message.text,
         body_html=message.html,
+        summary=message.summary,
         topic=topic,
         letter=letter,
         status=status,
@@ -577,6 +578,7 @@ def send_digests(now: dt.datetime | None = None) -> int:
             items = [
                 {
                     "subject": e.subject,
+                    "summary": e.summary,
                     "url": letter_url(e.letter) if e.letter else settings.SITE_URL,
                 }
                 for e in held

@@ -269,6 +269,11 @@ def test_a_person_on_the_daily_digest_gets_one_mail_for_five_comments_at_their_h
         ]
         assert set(comments.values_list("status", "digest")) == {(EmailStatus.DIGESTED, digest.pk)}
         assert digest.body_text.count(TOPICS["comment_posted"].subject) == 5
+        # Each message says what happened: the comment's author and text.
+        for n in range(1, 6):
+            assert f"Remarque n° {n}" in digest.body_text
+            assert f"Remarque n° {n}" in digest.body_html
+        assert school.principal.get_full_name() in digest.body_text
 
         # Once a day: the hourly runs that follow send nothing more today.
         for hour in (18, 23):
