@@ -57,6 +57,7 @@ run: messages .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py import_school_calendar
+	$(BIN)/python manage.py make_dev_seal
 	@echo "Lettres de mission: http://127.0.0.1:$(PORT)/ (principal / demo). Ctrl-C stops everything."
 	PORT=$(PORT) WEB_PORT=$(PORT) $(BIN)/honcho -f Procfile start
 

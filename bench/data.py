@@ -233,10 +233,14 @@ class Generator:
         *,
         seed: int = 8,
         today: dt.date | None = None,
+        per_academy: int = ESTABLISHMENTS_PER_ACADEMY,
+        second_letter_share: float = SECOND_LETTER_SHARE,
         log: Callable[[str], None] = lambda message: None,
     ) -> None:
         self.establishments = establishments
         self.years = years
+        self.per_academy = per_academy
+        self.second_letter_share = second_letter_share
         self.rng = random.Random(seed)
         self.today = today or timezone.localdate()
         self.now = timezone.now()
@@ -265,7 +269,7 @@ class Generator:
             self.items = list(CatalogItem.objects.filter(is_active=True).select_related("heading"))
             self.school_years = _school_years(self.years, self.today)
             self.current_year = self.school_years[-1]
-            count = max(1, -(-self.establishments // ESTABLISHMENTS_PER_ACADEMY))
+            count = max(1, -(-self.establishments // self.per_academy))
             zones = [HolidayZone.A, HolidayZone.B, HolidayZone.C]
             academies = Academy.objects.bulk_create(
                 Academy(
@@ -318,7 +322,7 @@ class Generator:
                 kind=kind,
                 city="Commune d'essai",
                 local_authority="Département d'essai" if kind == "college" else "Région d'essai",
-                academy=academies[i // ESTABLISHMENTS_PER_ACADEMY],
+                academy=academies[i // self.per_academy],
             )
             for i in indexes
         )
@@ -391,7 +395,7 @@ class Generator:
         for start in range(0, len(schools), SCHOOLS_PER_WRITE):
             letters: list[_Letter] = []
             for establishment, staff in schools[start : start + SCHOOLS_PER_WRITE]:
-                count = 2 if rng.random() < SECOND_LETTER_SHARE else 1
+                count = 2 if rng.random() < self.second_letter_share else 1
                 for n in range(count):
                     state = _target_state(rng, self.letter_index, current)
                     self.letter_index += 1
@@ -962,7 +966,20 @@ def generate(
     *,
     seed: int = 8,
     today: dt.date | None = None,
+    per_academy: int = ESTABLISHMENTS_PER_ACADEMY,
+    second_letter_share: float = SECOND_LETTER_SHARE,
     log: Callable[[str], None] = lambda message: None,
 ) -> Summary:
-    """Make the data set; ``BenchDataRefused`` when not allowed or already made."""
-    return Generator(establishments, years, seed=seed, today=today, log=log).run()
+    """Make the data set; ``BenchDataRefused`` when not allowed or already made.
+    ``per_academy``: establishments per académie (700 makes the largest académie, whose
+    dashboard the budget is measured on); ``second_letter_share``: the share of
+    establishment-years with a second letter."""
+    return Generator(
+        establishments,
+        years,
+        seed=seed,
+        today=today,
+        per_academy=per_academy,
+        second_letter_share=second_letter_share,
+        log=log,
+    ).run()

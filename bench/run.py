@@ -103,6 +103,7 @@ def counting_queries() -> Iterator[list[int]]:
 @dataclass
 class Cast:
     dan_token: str
+    dan_session: str
     principal_sessions: list[str]
     letter_ids: list[int]
     current_year: str
@@ -130,6 +131,8 @@ def cast() -> Cast:
         sessions.append(client.cookies[settings.SESSION_COOKIE_NAME].value)
     letters = MissionLetter.objects.filter(establishment__academy=academy)
     current = school_year_code_for(timezone.localdate())
+    dan_client = Client()
+    dan_client.force_login(dan)
 
     def principal_token(letter: MissionLetter) -> str:
         head = RoleAssignment.objects.get(
@@ -149,6 +152,7 @@ def cast() -> Cast:
     ]
     return Cast(
         dan_token=Token.objects.get_or_create(user=dan)[0].key,
+        dan_session=dan_client.cookies[settings.SESSION_COOKIE_NAME].value,
         principal_sessions=sessions,
         letter_ids=list(letters.values_list("pk", flat=True)),
         current_year=current,
@@ -224,6 +228,19 @@ def scenarios(c: Cast) -> dict[str, Callable[[int], Callable[[], Request]]]:
 
         return next_request
 
+    dan_page = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={c.dan_session}"}
+
+    def dashboard(worker: int) -> Callable[[], Request]:
+        return lambda: ("GET", f"/tableau-de-bord/?annee={c.current_year}", dan_page, None)
+
+    def dashboard_xlsx(worker: int) -> Callable[[], Request]:
+        return lambda: (
+            "GET",
+            f"/tableau-de-bord/export.xlsx?annee={c.current_year}",
+            dan_page,
+            None,
+        )
+
     def comment(worker: int) -> Callable[[], Request]:
         letter_id, token = c.commented[worker % len(c.commented)]
         return lambda: (
@@ -241,6 +258,8 @@ def scenarios(c: Cast) -> dict[str, Callable[[int], Callable[[], Request]]]:
         "history": history,
         "transition": transition,
         "comment": comment,
+        "dashboard": dashboard,
+        "dashboard_xlsx": dashboard_xlsx,
     }
 
 
@@ -502,11 +521,16 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
+    shared_buffers = None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT version()")
-        database = cursor.fetchone()[0].split(" on ")[0]
-        cursor.execute("SHOW shared_buffers")
-        shared_buffers = cursor.fetchone()[0]
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT version()")
+            database = cursor.fetchone()[0].split(" on ")[0]
+            cursor.execute("SHOW shared_buffers")
+            shared_buffers = cursor.fetchone()[0]
+        else:  # SQLite, the embedded default
+            cursor.execute("SELECT sqlite_version()")
+            database = f"SQLite {cursor.fetchone()[0]}"
     return {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "cpu": cpu,
@@ -527,6 +551,9 @@ def machine() -> dict[str, Any]:
 
 
 HTTP_SCENARIOS = ["ceiling", "todo", "dan_list", "detail", "history", "transition", "comment"]
+# The DAN's dashboard of her académie and its XLSX export (issue 31): measured on the
+# largest académie (bench/README.md), with ``--scenarios dashboard dashboard_xlsx``.
+DASHBOARD_SCENARIOS = ["dashboard", "dashboard_xlsx"]
 
 
 def main() -> None:

@@ -401,6 +401,23 @@ IMP_ENVELOPE_MIN = Decimal(env.str("IMP_ENVELOPE_MIN", default="1250.00"))
 IMP_ENVELOPE_MAX = Decimal(env.str("IMP_ENVELOPE_MAX", default="3750.00"))
 DECHARGE_HOUR_RATE = Decimal(env.str("DECHARGE_HOUR_RATE", default="1250.00"))
 
+# The seal (workflow/audit/seal.py): a letter in force is sealed as a PAdES PDF with the
+# service's certificate and key (a PKCS#12 file and its passphrase) and timestamped by an
+# RFC 3161 authority. With no PKCS#12 path and no authority URL, the development seal
+# that `make_dev_seal` writes in SEAL_DIR signs and timestamps locally; production
+# without both refuses to start (`check --deploy`, workflow.checks).
+SEAL_DIR = Path(env.str("SEAL_DIR", default=str(VAR_DIR / "seal")))
+SEAL_PKCS12_PATH = env.str("SEAL_PKCS12_PATH", default="")
+SEAL_PKCS12_PASSPHRASE = env.str("SEAL_PKCS12_PASSPHRASE", default="")
+SEAL_TSA_URL = env.str("SEAL_TSA_URL", default="")
+SEAL_TSA_TIMEOUT = env.int("SEAL_TSA_TIMEOUT", default=10)
+# The authority's root certificates (a PEM file), against which its timestamps are
+# checked (the seal's and the audit's, workflow/audit/timestamps.py): kept outside the
+# database, so that whoever holds it cannot slip in tokens of their own.
+SEAL_TSA_TRUST_ROOTS = env.str("SEAL_TSA_TRUST_ROOTS", default="")
+# Pages of the public check (/verifier/) one client address may open a minute.
+VERIFY_RATE_PER_MINUTE = env.int("VERIFY_RATE_PER_MINUTE", default=30)
+
 # Demo accounts have a known password: never load them outside a development set-up.
 ALLOW_DEMO_DATA = env.bool("ALLOW_DEMO_DATA", default=DEBUG)
 # The benchmark's generated data set (bench_data): thousands of accounts whose password

@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from governance.models import (
+    Academy,
     CatalogHeading,
     CatalogItem,
     Council,
@@ -183,9 +184,29 @@ def meetings_to_come(
     )
 
 
+def reads_every_academy(user: User) -> bool:
+    """The administrators and the national role (the ministry's digital directorate)
+    read every académie's letters and dashboard; the national role only reads."""
+    return user.is_superuser or any(
+        assignment.role == Role.NATIONAL for assignment in held_roles(user)
+    )
+
+
 def may_see_dashboard(user: User) -> bool:
-    """The académie's dashboard is the DAN's (and the administrators')."""
-    return user.is_superuser or any(assignment.role == Role.DAN for assignment in held_roles(user))
+    """The académie's dashboard is the DAN's; the national role and the administrators
+    read every académie's."""
+    return reads_every_academy(user) or any(
+        assignment.role == Role.DAN for assignment in held_roles(user)
+    )
+
+
+def dashboard_academies(user: User) -> QuerySet[Academy]:
+    """The académies whose dashboard ``user`` may read, by name: every one for the
+    national role and the administrators, her own for a DAN, none for anybody else."""
+    if reads_every_academy(user):
+        return Academy.objects.order_by("name")
+    mine = [a.academy_id for a in held_roles(user) if a.role == Role.DAN and a.academy_id]
+    return Academy.objects.filter(pk__in=mine).order_by("name")
 
 
 def catalogue_headings() -> list[CatalogHeading]:

@@ -14,10 +14,25 @@ The dataset's convention: pupils leave *after classes* on the start date and com
 the morning of the end date. So the quiet days run from the day after the start (from
 the start itself when it is a Saturday or a Sunday) to the day before the end.
 
+The ministry also publishes the calendar as iCalendar files, one per zone
+(``Calendrier_Scolaire_Zone_A.ics``: « Vacances de Noël - Zone A »), or one for all
+zones whose holidays come in pieces named after the zones they cover (« Vacances de
+Printemps - Zones A/B », then « - Zone A »). Each event runs from ``DTSTART`` (the day
+pupils leave after classes) to ``DTEND`` (the morning they come back), as in the CSV:
+a zone's pieces of one holiday are joined before the quiet days are counted. The zone
+of an event without one in its name is the file's: given, or read from the published
+file name.
+
 Loading is idempotent: a zone's holiday is known by its label (« Vacances de Noël
-2026-2027 »); loading the file again changes nothing, and a newer file corrects the
-dates. Rows for teachers only (« Enseignants ») and for zones the application does not
-know (overseas, whose calendars differ from one territory to the next) are skipped.
+2026-2027 », the same from the CSV or the ICS); loading the file again changes nothing,
+and a newer file corrects the dates. Rows for teachers only (« Enseignants ») and for
+zones the application does not know (overseas, whose calendars differ from one
+territory to the next) are skipped.
+
+The calendar also says which académies are in which zone (the CSV's « Académies »
+column, ``location``; a per-zone ICS's event locations): each académie of the
+application whose name matches, without regard to case or accents (« Dijon », for
+« Académie de Dijon »), gets its zone.
 """
 
 from __future__ import annotations
@@ -25,13 +40,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from dataclasses import dataclass
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import icalendar
 from django.db import transaction
 
-from governance.models import HolidayZone
+from governance.directory import normalized
+from governance.models import Academy, HolidayZone
 from notifications.models import QuietPeriod
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -39,6 +58,8 @@ PARIS = ZoneInfo("Europe/Paris")
 # The sample checked in with the code: the 2026-2027 Christmas holidays of zones A, B
 # and C, for the tests and the demonstration.
 SAMPLE = Path(__file__).resolve().parent / "data" / "calendrier-scolaire-2026-2027.csv"
+# The same holidays as the ministry's iCalendar file of zone A, under its published name.
+SAMPLE_ICS = Path(__file__).resolve().parent / "data" / "Calendrier_Scolaire_Zone_A.ics"
 
 # Each column as the export names it: its label, or its field name.
 COLUMNS = {
@@ -48,7 +69,9 @@ COLUMNS = {
     "end": ("Date de fin", "end_date"),
     "zones": ("Zones",),
     "year": ("annee_scolaire", "Année scolaire"),
+    "location": ("Académies", "location"),
 }
+OPTIONAL_COLUMNS = {"population", "location"}
 
 ZONES = {
     "zone a": HolidayZone.A,
@@ -87,6 +110,12 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     skipped_rows: int = 0
+    # The académies whose zone was set: (name, zone label).
+    academies_set: list[tuple[str, str]] = field(default_factory=list)
+    academies_unchanged: int = 0
+
+
+Spans = dict[tuple[str, str], tuple[dt.date, dt.date]]
 
 
 def _columns(header: list[str]) -> dict[str, int]:
@@ -96,7 +125,7 @@ def _columns(header: list[str]) -> dict[str, int]:
         index = next(
             (names.index(name.lower()) for name in accepted if name.lower() in names), None
         )
-        if index is None and key != "population":
+        if index is None and key not in OPTIONAL_COLUMNS:
             raise CalendarFileError(
                 f"Colonne « {accepted[0]} » absente : ce fichier n'est pas un export du "
                 "jeu de données « Calendrier scolaire »."
@@ -106,9 +135,15 @@ def _columns(header: list[str]) -> dict[str, int]:
     return found
 
 
-def read_holidays(text: str) -> tuple[dict[tuple[str, str], tuple[dt.date, dt.date]], int]:
+def read_holidays(text: str) -> tuple[Spans, int]:
     """(zone, label) → the quiet days of that holiday, and the number of rows skipped.
     A holiday whose académies of one zone differ is quiet over all their days."""
+    spans, skipped, _zones = _read_csv(text)
+    return spans, skipped
+
+
+def _read_csv(text: str) -> tuple[Spans, int, dict[str, str]]:
+    """The holidays of the CSV export, the rows skipped, and each académie's zone."""
     first_line = text.lstrip("\ufeff").split("\n", 1)[0]
     delimiter = ";" if ";" in first_line else ","
     rows = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter)
@@ -116,8 +151,9 @@ def read_holidays(text: str) -> tuple[dict[tuple[str, str], tuple[dt.date, dt.da
     if header is None:
         raise CalendarFileError("Le fichier est vide.")
     column = _columns(header)
-    spans: dict[tuple[str, str], tuple[dt.date, dt.date]] = {}
+    spans: Spans = {}
     skipped = 0
+    academy_zones: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for row in rows:
         if not any(cell.strip() for cell in row):
             continue
@@ -127,6 +163,8 @@ def read_holidays(text: str) -> tuple[dict[tuple[str, str], tuple[dt.date, dt.da
             return row[index].strip() if index is not None and index < len(row) else ""
 
         zone = ZONES.get(cell("zones").lower())
+        if cell("location") and cell("zones"):
+            academy_zones[cell("location")][zone or HolidayZone.OUTRE_MER] += 1
         if zone is None or "enseignant" in cell("population").lower():
             skipped += 1
             continue
@@ -143,15 +181,144 @@ def read_holidays(text: str) -> tuple[dict[tuple[str, str], tuple[dt.date, dt.da
             known_first, known_last = spans[(zone, label)]
             first, last = min(first, known_first), max(last, known_last)
         spans[(zone, label)] = (first, last)
-    return spans, skipped
+    zones = {place: counts.most_common(1)[0][0] for place, counts in academy_zones.items()}
+    return spans, skipped, zones
 
 
 def import_school_calendar(text: str) -> ImportResult:
-    """Load the holidays of an export of the dataset as ``QuietPeriod`` rows: created,
-    corrected, or left as they are."""
-    spans, skipped = read_holidays(text)
-    result = ImportResult(skipped_rows=skipped)
+    """Load the holidays of a CSV export of the dataset as ``QuietPeriod`` rows
+    (created, corrected, or left as they are), and set the zone of the académies it
+    names."""
+    spans, skipped, zones = _read_csv(text)
+    return _store(spans, zones, ImportResult(skipped_rows=skipped))
+
+
+# « Vacances de Noël - Zone A », « Vacances d'Hiver - Zones A/B/C - Corse »: the label,
+# then the zones the event covers.
+ZONE_SUFFIX = re.compile(r"\s+-\s+(?=(?:zones?\s|corse\b))", re.IGNORECASE)
+ZONE_FILE_NAME = re.compile(r"zone[\s_-]*([abc])(?![a-z])", re.IGNORECASE)
+
+
+def zone_from_file_name(name: str) -> str | None:
+    """The zone of a ministry's ICS file from its published name
+    (``Calendrier_Scolaire_Zone_A.ics``), or None."""
+    match = ZONE_FILE_NAME.search(name)
+    if match:
+        return HolidayZone(match[1].upper()).value
+    return HolidayZone.CORSE.value if "corse" in name.lower() else None
+
+
+def _event_zones(parts: list[str]) -> set[str]:
+    """The zones named after an event's label: « Zones A/B/C », « Zone A », « Corse »."""
+    zones: set[str] = set()
+    for part in parts:
+        words = part.strip()
+        if normalized(words) == "corse":
+            zones.add(HolidayZone.CORSE)
+        elif normalized(words).startswith("zone"):
+            zones.update(HolidayZone(letter) for letter in re.findall(r"\b([ABC])\b", words[4:]))
+    return zones
+
+
+def _event_day(value: dt.date | dt.datetime) -> dt.date:
+    """An event's day: a date as written, a moment as its day in Paris."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(PARIS).date() if value.tzinfo else value.date()
+    return value
+
+
+def school_year_of(day: dt.date) -> str:
+    """The school year a holiday starting on ``day`` belongs to (« 2026-2027 »)."""
+    first = day.year if day.month >= 8 else day.year - 1
+    return f"{first}-{first + 1}"
+
+
+def read_ics(data: bytes, zone: str | None = None) -> tuple[Spans, int, dict[str, str]]:
+    """The holidays of a ministry's iCalendar file, the events skipped, and the zone of
+    the académies its per-zone events list. ``zone`` is the file's zone, for the
+    events that name none; an event naming zones counts for the file's zone only."""
+    try:
+        calendar = icalendar.Calendar.from_ical(data)
+    except ValueError as exc:
+        raise CalendarFileError(
+            f"Ce fichier n'est pas un calendrier iCalendar (.ics) lisible : {exc}"
+        ) from exc
+    raw: dict[tuple[str, str], tuple[dt.date, dt.date]] = {}
+    skipped = 0
+    academies: dict[str, str] = {}
+    for event in calendar.walk("VEVENT"):
+        summary = str(event.get("SUMMARY", "")).strip()
+        label, *zone_parts = ZONE_SUFFIX.split(summary)
+        named = _event_zones(zone_parts)
+        if named:
+            zones = named & {zone} if zone else named
+        else:
+            if zone is None:
+                raise CalendarFileError(
+                    f"L'événement « {summary} » ne dit pas sa zone : donnez-la (--zone A, B, "
+                    "C ou corse), ou gardez le nom publié du fichier "
+                    "(Calendrier_Scolaire_Zone_A.ics)."
+                )
+            zones = {zone}
+        # A per-zone event lists the académies of its zone.
+        location = str(event.get("LOCATION", ""))
+        if len(named or zones) == 1 and not normalized(location).startswith("zone"):
+            for place in location.split(","):
+                if place.strip():
+                    academies[place.strip()] = next(iter(named or zones))
+        start, end = event.get("DTSTART"), event.get("DTEND")
+        if not zones or "enseignant" in label.lower() or start is None or end is None:
+            skipped += 1
+            continue
+        departure, resumption = _event_day(start.dt), _event_day(end.dt)
+        if resumption <= departure:  # « Début des Vacances d'Été »: no end published yet
+            skipped += 1
+            continue
+        key_label = f"{label.strip()} {school_year_of(departure)}".strip()[:120]
+        for one in zones:
+            known_start, known_end = raw.get((one, key_label), (departure, resumption))
+            raw[(one, key_label)] = (min(departure, known_start), max(resumption, known_end))
+    spans: Spans = {}
+    for key, (departure, resumption) in raw.items():
+        first, last = quiet_span(departure, resumption)
+        if last < first:
+            skipped += 1
+            continue
+        spans[key] = (first, last)
+    return spans, skipped, academies
+
+
+def import_school_calendar_ics(data: bytes, zone: str | None = None) -> ImportResult:
+    """Load the holidays of a ministry's iCalendar file as ``QuietPeriod`` rows, like
+    the CSV, and set the zone of the académies its events list."""
+    spans, skipped, academies = read_ics(data, zone)
+    return _store(spans, academies, ImportResult(skipped_rows=skipped))
+
+
+def _academy_key(name: str) -> str:
+    """« Académie de Dijon », « dijon » and « Dijon » alike: dijon."""
+    return re.sub(r"^academie-d(e|es|u)?-", "", normalized(name))
+
+
+def set_academy_zones(zones: dict[str, str], result: ImportResult) -> None:
+    """Give each académie of the application the zone the calendar gives its name
+    (or its code)."""
+    by_key = {_academy_key(place): zone for place, zone in zones.items()}
+    for academy in Academy.objects.order_by("name"):
+        zone = by_key.get(_academy_key(academy.name)) or by_key.get(_academy_key(academy.code))
+        if zone is None:
+            continue
+        if academy.holiday_zone == zone:
+            result.academies_unchanged += 1
+            continue
+        academy.holiday_zone = zone
+        academy.save(update_fields=["holiday_zone"])
+        result.academies_set.append((academy.name, str(HolidayZone(zone).label)))
+
+
+def _store(spans: Spans, academies: dict[str, str], result: ImportResult) -> ImportResult:
     with transaction.atomic():
+        set_academy_zones(academies, result)
         for (zone, label), (first, last) in sorted(spans.items()):
             period = QuietPeriod.objects.filter(zone=zone, label=label).order_by("pk").first()
             if period is None:

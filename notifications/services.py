@@ -44,6 +44,7 @@ from notifications.models import (
 from notifications.preferences import Delivery, delivery_for, preferences_for
 from notifications.schedule import QuietCalendar, latest_due_occurrence
 from workflow.audit.pdf import render_event_pdf
+from workflow.audit.seal import Sealed, new_token, sealed_letter_pdf
 from workflow.audit.versions import Change, version_changes, version_of
 from workflow.errors import WorkflowError
 from workflow.lifecycle.engine import fire_transition
@@ -61,6 +62,7 @@ from workflow.models import (
     OutboxItem,
     OutboxKind,
     OutboxStatus,
+    SealedLetter,
     Signature,
     archive_upload_to,
 )
@@ -310,6 +312,93 @@ def _render_one_archive() -> bool:
 def render_pending_archives(limit: int = 20) -> int:
     done = 0
     while done < limit and _render_one_archive():
+        done += 1
+    return done
+
+
+# Sealing ------------------------------------------------------------------------------------
+#
+# The sealed PDF of a letter brought into force (``OutboxKind.SEAL``, one per letter and
+# version): claimed on a lease like an archive, rendered and sealed with no transaction
+# open (the timestamp authority is a network call), stored if the lease is still ours.
+
+SEAL_WORKER_DIED = "Le processus qui scellait la lettre s'est arrêté avant de l'enregistrer."
+
+
+def _claim_seal() -> _ArchiveClaim | None:
+    """Take the oldest due seal request on a lease of ``ARCHIVE_LEASE``; None when none
+    is due. A request whose last attempt ended with its worker's death is marked failed."""
+    now = timezone.now()
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    pending = OutboxItem.objects.filter(kind=OutboxKind.SEAL, status=OutboxStatus.PENDING)
+    with transaction.atomic():
+        pending.filter(due, attempts__gte=MAX_ATTEMPTS).update(
+            status=OutboxStatus.FAILED, last_error=SEAL_WORKER_DIED
+        )
+        item = (
+            pending.select_for_update(skip_locked=True, of=("self",))
+            .filter(due)
+            .select_related("event")
+            .order_by("id")
+            .first()
+        )
+        if item is None:
+            return None
+        assert item.event is not None
+        lease = now + ARCHIVE_LEASE
+        item.attempts += 1
+        item.next_attempt_at = lease
+        item.save(update_fields=["attempts", "next_attempt_at"])
+    return _ArchiveClaim(item_id=item.pk, event=item.event, lease=lease, attempts=item.attempts)
+
+
+def _store_seal(claim: _ArchiveClaim, token: str, sealed: Sealed) -> bool:
+    """Store the sealed PDF and mark the request done, in one transaction, if the lease
+    is still this worker's; False, storing nothing, when another worker has taken over."""
+    event = claim.event
+    version = event.snapshot["content"]["version"]
+    with transaction.atomic():
+        if not _held(claim).update(status=OutboxStatus.DONE, done_at=timezone.now()):
+            return False
+        if SealedLetter.objects.filter(letter_id=event.letter_id, version=version).exists():
+            return True  # sealed already (a request made again by hand)
+        pdf = sealed.pdf
+        record = SealedLetter(
+            letter_id=event.letter_id,
+            version=version,
+            token=token,
+            sha256=hashlib.sha256(pdf).hexdigest(),
+            size=len(pdf),
+            level=sealed.level,
+            sealed_at=timezone.now(),
+        )
+        name = f"lettre-{event.letter_id}-v{version}-scellee.pdf"
+        record.file.save(name, ContentFile(pdf), save=False)
+        record.save()
+    return True
+
+
+def _seal_one() -> bool:
+    """Claim one due seal request, render and seal its letter, store it. False when none
+    is due."""
+    claim = _claim_seal()
+    if claim is None:
+        return False
+    token = new_token()
+    try:
+        sealed = sealed_letter_pdf(claim.event.snapshot, token)
+    except Exception as exc:
+        logger.exception("seal of letter %s failed", claim.event.letter_id)
+        _archive_failed(claim, exc)
+        return True
+    if not _store_seal(claim, token, sealed):
+        logger.warning("seal of event %s: lease lost, another worker stores it", claim.event.pk)
+    return True
+
+
+def render_pending_seals(limit: int = 10) -> int:
+    done = 0
+    while done < limit and _seal_one():
         done += 1
     return done
 

@@ -11,16 +11,19 @@ from __future__ import annotations
 from celery import shared_task
 
 from notifications import services
+from workflow.audit.timestamps import timestamp_past_days
 
 
 @shared_task(name="notifications.process_outbox")
 def process_outbox() -> dict[str, int]:
     """What a transition asks for right after it commits: its e-mails (sent at once for
-    people who want them so) and its archive. A speed-up: the sweep does the same."""
+    people who want them so), its archive and, for a letter come into force, its sealed
+    PDF. A speed-up: the sweep does the same."""
     notified = services.process_notifications()
     sent = services.send_pending_emails()
     archived = services.render_pending_archives()
-    return {"notified": notified, "sent": sent, "archived": archived}
+    sealed = services.render_pending_seals()
+    return {"notified": notified, "sent": sent, "archived": archived, "sealed": sealed}
 
 
 @shared_task(name="notifications.sweep")
@@ -43,3 +46,10 @@ def send_digests() -> int:
 @shared_task(name="notifications.open_due_reports")
 def open_due_reports() -> int:
     return services.open_due_reports()
+
+
+@shared_task(name="notifications.timestamp_audit")
+def timestamp_audit() -> int:
+    """Once a day, after midnight: the heads of the audit chains that moved yesterday
+    (and the last days still unstamped), timestamped by the authority."""
+    return len(timestamp_past_days())

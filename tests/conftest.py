@@ -85,6 +85,18 @@ def _plain_http_for_the_session() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _dev_seal_for_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The development seal (``make_dev_seal``), made once in a folder of the session's:
+    letters that come into force in the tests are sealed and timestamped locally."""
+    from workflow.management.commands.make_dev_seal import make_dev_seal
+
+    directory = tmp_path_factory.mktemp("seal")
+    make_dev_seal(directory)
+    with override_settings(SEAL_DIR=directory, SEAL_PKCS12_PATH="", SEAL_TSA_URL=""):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _plain_http_and_no_lockout(settings: Any) -> None:
     """The suite talks plain HTTP to the app and signs in wrongly on purpose: no HTTPS

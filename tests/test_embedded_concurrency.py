@@ -39,6 +39,7 @@ from django.core.management import call_command
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 call_command("migrate", interactive=False, verbosity=0)
 call_command("load_demo", verbosity=0)
+call_command("make_dev_seal", verbosity=0)
 every_second, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.SECONDS)
 assert PeriodicTask.objects.filter(task="notifications.sweep").update(
     interval=every_second, last_run_at=None

@@ -63,6 +63,12 @@ def test_gunicorn_worker_and_beat_start_and_serve(tmp_path):
         EMAIL_URL="consolemail://",
         OUTBOX_KICK_ENABLED="false",
         LOG_FORMAT="json",
+        # check --deploy wants a seal: the session's development one (tests/conftest.py);
+        # no letter comes into force here, so the authority is never asked.
+        SEAL_PKCS12_PATH=str(Path(settings.SEAL_DIR) / "seal.p12"),
+        SEAL_PKCS12_PASSPHRASE=(Path(settings.SEAL_DIR) / "seal.passphrase").read_text().strip(),
+        SEAL_TSA_URL="https://horodatage.example.fr/tsa",
+        SEAL_TSA_TRUST_ROOTS=str(Path(settings.SEAL_DIR) / "ca.pem"),
     )
     python = str(Path(sys.executable).parent / "python")
     for command in (  # as make run-production: check --deploy needs the manifest

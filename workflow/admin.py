@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from workflow.models import (
     Archive,
     AuditEvent,
+    AuditTimestamp,
     Comment,
     LetterIndicator,
     LetterMission,
@@ -18,6 +19,7 @@ from workflow.models import (
     MissionLetter,
     Opinion,
     OutboxItem,
+    SealedLetter,
     Signature,
 )
 
@@ -138,3 +140,16 @@ class OutboxItemAdmin(ReadOnlyAdmin):
 class ArchiveAdmin(ReadOnlyAdmin):
     list_display = ("event", "file", "size", "sha256", "rendered_at")
     list_select_related = ("event",)
+
+
+@admin.register(SealedLetter)
+class SealedLetterAdmin(ReadOnlyAdmin):
+    list_display = ("letter", "version", "level", "sealed_at", "sha256")
+    list_select_related = ("letter__establishment", "letter__school_year")
+    search_fields = ("token", "sha256")
+
+
+@admin.register(AuditTimestamp)
+class AuditTimestampAdmin(ReadOnlyAdmin):
+    list_display = ("day", "digest", "authority", "created_at")
+    exclude = ("token",)

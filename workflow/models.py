@@ -274,6 +274,10 @@ class MissionLetter(ConcurrentTransitionMixin, Revised):
     def sign(self, *, last_signature: bool) -> str:
         return S.IN_FORCE if last_signature else S.SIGNATURE
 
+    @transition(field=state, source=S.SIGNATURE, target=RETURN_VALUE(S.SIGNATURE, S.IN_FORCE))
+    def record_paper_signature(self, *, last_signature: bool) -> str:
+        return S.IN_FORCE if last_signature else S.SIGNATURE
+
     @transition(field=state, source=S.IN_FORCE, target=S.REPORT_DUE)
     def open_report(self) -> None:
         pass

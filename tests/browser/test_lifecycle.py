@@ -517,15 +517,15 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     page.get_by_role("button", name="Afficher").click()
     page.wait_for_url(f"**/tableau-de-bord/?annee={year.code}")
     assert page.get_by_role(
-        "heading", name=f"Tableau de bord académique — {year.code}"
+        "heading", name=f"Tableau de bord — Académie de Dijon, {year.code}"
     ).is_visible()
-    table = page.get_by_role("table", name="Lettres et enveloppe de chaque établissement")
-    row = table.locator("tbody tr", has_text="Lycée Carnot (0210015C)")
-    headers = table.locator("thead th").all_inner_texts()
+    table = page.get_by_role("table", name="Établissements de l'académie")
+    row = table.locator("tbody tr", has_text="0210015C")
+    headers = table.locator("thead th .fr-cell__title").all_inner_texts()
     cells = dict(zip(headers[1:], row.locator("td").all_inner_texts(), strict=True))
-    assert cells["Clôturée et archivée"] == "1"
-    assert cells["En vigueur"] == "0"
-    assert "2500" in cells["Enveloppe"].replace(" ", "").replace(",", ".")
+    assert cells["État de la lettre"] == "Clôturée et archivée"
+    assert cells["Enveloppe"] == "2\u202f500,00\u00a0€"
+    assert cells["Compte rendu"].startswith("Remis le ")
     shot(page, "tableau-de-bord-dan")
     for link, kind, expected in [
         ("Exporter en CSV", "text/csv", b"0210015C"),
@@ -539,7 +539,7 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
         assert expected in response.body()
     with page.expect_download() as download:
         page.get_by_role("link", name="Exporter en CSV").click()
-    assert download.value.suggested_filename == "lettres-de-mission.csv"
+    assert download.value.suggested_filename.startswith("lettres-de-mission-")
     csv_row = next(
         line
         for line in Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()

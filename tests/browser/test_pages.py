@@ -72,8 +72,9 @@ def test_discuss_agree_and_send_a_letter_to_the_council(browser_page):
 
     sign_in(page, "dan")
     page.get_by_role("link", name="Tableau de bord").click()
-    expect(page.get_by_role("heading", name="Par établissement")).to_be_visible()
-    expect(page.get_by_text("Lycée Carnot (0210015C)")).to_be_visible()
+    expect(page.get_by_role("heading", name="Établissements", exact=True)).to_be_visible()
+    table = page.get_by_role("table", name="Établissements de l'académie")
+    expect(table.get_by_role("rowheader", name="Lycée Carnot")).to_be_visible()
     check(page, "09-tableau-de-bord")
 
 

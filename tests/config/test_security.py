@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 
 from notifications.models import Email, EmailStatus
@@ -28,6 +29,11 @@ def _production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         SITE_URL="https://lettres.example.fr",
         VAR_DIR=str(tmp_path / "var"),
         DJANGO_SETTINGS_MODULE="config.settings",
+        # A configured seal (check --deploy wants one): the session's development seal.
+        SEAL_PKCS12_PATH=str(Path(settings.SEAL_DIR) / "seal.p12"),
+        SEAL_PKCS12_PASSPHRASE=(Path(settings.SEAL_DIR) / "seal.passphrase").read_text().strip(),
+        SEAL_TSA_URL="https://horodatage.example.fr/tsa",
+        SEAL_TSA_TRUST_ROOTS=str(Path(settings.SEAL_DIR) / "ca.pem"),
     )
     env.update(extra)
     return env

@@ -16,11 +16,19 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from governance.models import Academy, HolidayZone
 from notifications.models import Email, QuietPeriod, Reminder, ReminderPolicy
 from notifications.schedule import QuietCalendar
-from notifications.school_calendar import SAMPLE, import_school_calendar, official_date
+from notifications.school_calendar import (
+    SAMPLE,
+    SAMPLE_ICS,
+    import_school_calendar,
+    import_school_calendar_ics,
+    official_date,
+    zone_from_file_name,
+)
 from notifications.services import plan_reminders
 from tests.factories import fire, make_letter, make_school
 
@@ -212,3 +220,151 @@ def test_official_dates_are_the_days_in_paris():
     assert official_date("2026-12-18T23:00:00+00:00") == dt.date(2026, 12, 19)
     assert official_date("2026-12-19T00:00:00+01:00") == dt.date(2026, 12, 19)
     assert official_date("2026-12-19") == dt.date(2026, 12, 19)
+
+
+# The ministry's iCalendar files -------------------------------------------------------
+
+
+def ics(*events: str) -> bytes:
+    """An iCalendar file as the ministry publishes them, with these events (SUMMARY,
+    DTSTART, DTEND as ``summary|20250419|20250422``; no DTEND when it is empty)."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//FR"]
+    for number, event in enumerate(events):
+        summary, start, end = event.split("|")
+        lines += ["BEGIN:VEVENT", f"UID:{number}@test", "DTSTAMP:20250114T124531Z"]
+        lines += [f"DTSTART;VALUE=DATE:{start}", f"SUMMARY:{summary}"]
+        lines += [f"DTEND;VALUE=DATE:{end}"] if end else []
+        lines += ["END:VEVENT"]
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def test_the_zone_a_ics_loads_the_same_christmas_as_the_csv():
+    out = StringIO()
+    call_command("import_school_calendar", str(SAMPLE_ICS), stdout=out)
+    # The zone comes from the published file name; the start of school has no end.
+    assert "1 période(s) créée(s)" in out.getvalue()
+    assert "1 événement(s) ignoré(s)" in out.getvalue()
+    assert set(QuietPeriod.objects.values_list("zone", "label", "starts_on", "ends_on")) == {
+        (HolidayZone.A, "Vacances de Noël 2026-2027", dt.date(2026, 12, 19), dt.date(2027, 1, 3))
+    }
+    again = StringIO()
+    call_command("import_school_calendar", str(SAMPLE_ICS), stdout=again)
+    assert "0 période(s) créée(s), 0 corrigée(s), 1 inchangée(s)" in again.getvalue()
+    # The CSV knows the same holiday under the same label: zone A's is left as it is.
+    csv_out = StringIO()
+    call_command("import_school_calendar", str(SAMPLE), stdout=csv_out)
+    assert "2 période(s) créée(s), 0 corrigée(s), 1 inchangée(s)" in csv_out.getvalue()
+
+
+def test_a_combined_ics_joins_the_pieces_of_each_zone_holiday():
+    """The all-zones file cuts a holiday where the zones part: each zone's pieces are
+    joined before its quiet days are counted (Tuesday 22 April stays quiet in zone A)."""
+    data = ics(
+        "Vacances de Printemps - Zone A|20250428|20250505",
+        "Vacances de Printemps - Zones A/C - Corse|20250422|20250428",
+        "Vacances de Printemps - Zones A/B/C - Corse|20250419|20250422",
+        "Vacances de Printemps - Zones B/C - Corse|20250412|20250419",
+        "Vacances de Printemps - Zone B|20250405|20250412",
+        "Début des Vacances d'Été - Corse|20250705|20250705",
+        "Vacances d'Été(prérentrée Enseignants) - Zones A/B/C|20250829|20250901",
+    )
+    result = import_school_calendar_ics(data)
+    assert (result.created, result.skipped_rows) == (4, 2)
+    spans = {
+        zone: (first, last)
+        for zone, first, last in QuietPeriod.objects.filter(
+            label="Vacances de Printemps 2024-2025"
+        ).values_list("zone", "starts_on", "ends_on")
+    }
+    assert spans == {
+        HolidayZone.A: (dt.date(2025, 4, 19), dt.date(2025, 5, 4)),
+        HolidayZone.B: (dt.date(2025, 4, 5), dt.date(2025, 4, 21)),
+        HolidayZone.C: (dt.date(2025, 4, 12), dt.date(2025, 4, 27)),
+        HolidayZone.CORSE: (dt.date(2025, 4, 12), dt.date(2025, 4, 27)),
+    }
+    # Given a zone, only that zone's pieces count.
+    QuietPeriod.objects.all().delete()
+    assert import_school_calendar_ics(data, HolidayZone.B).created == 1
+    assert QuietPeriod.objects.get().zone == HolidayZone.B
+
+
+def test_an_ics_that_names_no_zone_needs_one(tmp_path):
+    path = tmp_path / "calendrier.ics"
+    path.write_bytes(ics("Vacances de Noël|20261219|20270104"))
+    with pytest.raises(CommandError, match="ne dit pas sa zone"):
+        call_command("import_school_calendar", str(path), stdout=StringIO())
+    assert not QuietPeriod.objects.exists()
+    call_command("import_school_calendar", str(path), "--zone", "corse", stdout=StringIO())
+    assert QuietPeriod.objects.get().zone == HolidayZone.CORSE
+    with pytest.raises(CommandError, match="Zone « D » inconnue"):
+        call_command("import_school_calendar", str(path), "--zone", "D", stdout=StringIO())
+    with pytest.raises(CommandError, match=r"--zone ne vaut que pour un fichier \.ics"):
+        call_command("import_school_calendar", str(SAMPLE), "--zone", "A", stdout=StringIO())
+    broken = tmp_path / "casse.ics"
+    broken.write_text("nom;date\nx;y\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="pas un calendrier iCalendar"):
+        call_command("import_school_calendar", str(broken), stdout=StringIO())
+
+
+def test_zones_from_the_published_file_names():
+    assert zone_from_file_name("Calendrier_Scolaire_Zone_A.ics") == HolidayZone.A
+    assert zone_from_file_name("calendrier-scolaire-zone-c.ics") == HolidayZone.C
+    assert zone_from_file_name("Calendrier_Scolaire_Corse.ics") == HolidayZone.CORSE
+    assert zone_from_file_name("Calendrier_Scolaire_Zones_A_B_C.ics") is None
+
+
+# The académies' zones ------------------------------------------------------------------
+
+
+def test_the_csv_sets_the_zone_of_the_academies_it_names():
+    dijon = Academy.objects.create(code="dijon", name="Académie de Dijon", holiday_zone="C")
+    lille = Academy.objects.create(code="ac-lille", name="Académie de Lille")  # A by default
+    creteil = Academy.objects.create(code="creteil", name="Créteil", holiday_zone="C")
+    orleans = Academy.objects.create(code="orleans-tours", name="Académie d'Orléans-Tours")
+    out = StringIO()
+    call_command("import_school_calendar", stdout=out)
+    zones = dict(Academy.objects.values_list("pk", "holiday_zone"))
+    assert zones == {
+        dijon.pk: HolidayZone.A,
+        lille.pk: HolidayZone.B,
+        creteil.pk: HolidayZone.C,
+        orleans.pk: HolidayZone.A,  # not in the file: left as it was
+    }
+    assert (
+        "Zone des académies : Académie de Dijon → Zone A, Académie de Lille → Zone B ; "
+        "1 déjà à jour." in out.getvalue()
+    )
+    again = StringIO()
+    call_command("import_school_calendar", stdout=again)
+    assert "Zone des académies : aucune changée ; 3 déjà à jour." in again.getvalue()
+
+
+def test_a_csv_location_is_matched_without_case_or_accents():
+    academy = Academy.objects.create(code="orleans-tours", name="Académie d'Orléans-Tours")
+    text = (
+        HEADER_FIELDS + "Vacances de Noël;-;2026-12-19;2027-01-04;ORLEANS-TOURS;Zone B;2026-2027\n"
+    )
+    result = import_school_calendar(text)
+    academy.refresh_from_db()
+    assert academy.holiday_zone == HolidayZone.B
+    assert result.academies_set == [("Académie d'Orléans-Tours", "Zone B")]
+
+
+def test_a_reminder_in_the_holidays_of_the_zone_the_calendar_gave_waits(clock):
+    """The académie de Dijon was wrongly in zone B: the zone A calendar (ICS) lists it,
+    so its letters' reminders wait for the end of zone A's Christmas holidays, while
+    those of an académie still in zone B, whose holidays are not loaded, go out."""
+    dijon = Academy.objects.create(code="dijon", name="Académie de Dijon", holiday_zone="B")
+    lille = Academy.objects.create(code="lille", name="Académie de Lille", holiday_zone="B")
+    out = StringIO()
+    call_command("import_school_calendar", str(SAMPLE_ICS), stdout=out)
+    assert "Académie de Dijon → Zone A" in out.getvalue()
+
+    in_holidays = dt.date(2026, 12, 22)  # a Tuesday of zone A's Christmas holidays
+    waiting = due_on(clock, in_holidays, "Dijon", academy=dijon)
+    going = due_on(clock, in_holidays, "Lille", academy=lille)
+    assert sent_on(clock, in_holidays) == {(going.pk, in_holidays)}
+    for day in days(dt.date(2026, 12, 23), dt.date(2027, 1, 3)):
+        assert sent_on(clock, day) == set(), day
+    assert sent_on(clock, dt.date(2027, 1, 4)) == {(waiting.pk, in_holidays)}

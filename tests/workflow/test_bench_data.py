@@ -111,3 +111,30 @@ def test_rows_match_each_letters_state(generated):
     # The outbox history: one processed request per event, nothing left pending.
     assert OutboxItem.objects.count() == AuditEvent.objects.count()
     assert not OutboxItem.objects.exclude(status=OutboxStatus.DONE).exists()
+
+
+def test_one_large_academie_and_the_share_of_second_letters(settings):
+    """The dashboard's data set (bench/README.md): every establishment in one académie,
+    and as many second letters as asked."""
+    settings.ALLOW_BENCH_DATA = True
+    call_command(
+        "bench_data",
+        "--establishments",
+        "4",
+        "--per-academy",
+        "4",
+        "--years",
+        "1",
+        "--second-letter-share",
+        "1",
+        stdout=StringIO(),
+    )
+    assert Establishment.objects.values("academy").distinct().count() == 1
+    assert MissionLetter.objects.count() == 8
+
+
+def test_the_dashboard_options_are_checked(settings):
+    settings.ALLOW_BENCH_DATA = True
+    with pytest.raises(CommandError, match="--second-letter-share"):
+        call_command("bench_data", "--establishments", "1", "--second-letter-share", "2")
+    assert not Establishment.objects.exists()

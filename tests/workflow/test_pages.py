@@ -174,22 +174,34 @@ def test_the_dan_dashboard_counts_envelopes_and_exports(client):
     client.force_login(school.dan)
     page = client.get("/tableau-de-bord/?annee=2026-2027").content.decode()
     assert "2 lettres, par état" in page
-    assert "au-dessus du maximum" not in page
-    assert "sous le minimum" in page  # the second school: 625 €
+    table = page[page.index('id="etablissements"') :]  # one row per establishment
+    assert "2\u202f500,00\u00a0€" in table  # amounts the French way
+    assert "au-dessus du maximum</span>" not in table
+    assert table.count("sous le minimum</span>") == 1  # the second school: 625 €
 
     exported = client.get("/tableau-de-bord/export.csv?annee=2026-2027").content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(exported), delimiter=";"))
-    assert rows[0][:3] == ["UAI", "Établissement", "Brouillon"]
-    by_uai = {row[0]: row for row in rows[1:]}
-    assert by_uai[school.establishment.uai][-2:] == ["2500,00", "dans les bornes"]
-    assert by_uai[other.establishment.uai][-2:] == ["625,00", "sous le minimum"]
+    assert rows[0][:2] == ["UAI", "Établissement"]
+    # One row per letter (tests/workflow/test_exports.py says the rest).
+    by_uai = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    envelope = "Enveloppe de l'établissement (€)"
+    assert (
+        by_uai[school.establishment.uai][envelope],
+        by_uai[school.establishment.uai]["Enveloppe"],
+    ) == ("2500,00", "dans les bornes")
+    assert (
+        by_uai[other.establishment.uai][envelope],
+        by_uai[other.establishment.uai]["Enveloppe"],
+    ) == ("625,00", "sous le minimum")
 
     workbook = load_workbook(io.BytesIO(client.get("/tableau-de-bord/export.xlsx").content))
     sheet = workbook.active
     assert sheet is not None
     values = list(sheet.iter_rows(values_only=True))
-    assert values[0][0] == "UAI"
-    assert sorted(float(str(row[-2])) for row in values[1:]) == [625.0, 2500.0]
+    header = values[1]
+    assert header[0] == "UAI"
+    column = header.index(envelope)
+    assert sorted(float(str(row[column])) for row in values[2:]) == [625.0, 2500.0]
 
     client.force_login(school.principal)
     assert client.get("/tableau-de-bord/").status_code == 403

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from governance.services import schedule_meeting
 from tests.factories import advance, make_letter, make_school
 from workflow.errors import NotPermitted
-from workflow.selectors.dashboard import academy_dashboard
+from workflow.selectors.dashboard import TableQuery, academy_board
 from workflow.selectors.visibility import opinion_recorders_meetings
 from workflow.services.meetings import record_meeting_opinions
 
@@ -72,9 +72,10 @@ def test_meetings_are_scheduled_by_the_principal_or_the_councils_secretary():
 def test_the_dashboard_is_the_dans():
     school = make_school("Tableau")
     today = timezone.localdate()
-    assert academy_dashboard(school.dan, school.year, today).school_year == school.year
+    board = academy_board(school.dan, "dijon", school.year, TableQuery(), None, today)
+    assert board.school_year == school.year
     with pytest.raises(NotPermitted):
-        academy_dashboard(school.principal, school.year, today)
+        academy_board(school.principal, "dijon", school.year, TableQuery(), None, today)
     client = Client()
     client.force_login(school.principal)
     assert client.get("/tableau-de-bord/").status_code == 403

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 from hypothesis import HealthCheck, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -77,6 +79,8 @@ EDGES: frozenset[tuple[str, str, str]] = frozenset(
         ),
         ("signature", "sign", "signature"),
         ("signature", "sign", "in_force"),
+        ("signature", "record_paper_signature", "signature"),
+        ("signature", "record_paper_signature", "in_force"),
         ("in_force", "open_report", "report_due"),
         ("report_due", "submit_report", "report_submitted"),
         ("report_submitted", "return_report", "report_due"),
@@ -100,6 +104,7 @@ WHO: dict[str, tuple[str, ...]] = {
     "record_board_opinion": ("ca_secretary", *HEAD),
     "reopen_concertation": HEAD,
     "sign": (*HEAD, *REFERENTS),
+    "record_paper_signature": HEAD,
     "open_report": (*HEAD, "system"),
     "submit_report": REFERENTS,
     "return_report": HEAD,
@@ -114,6 +119,8 @@ WEIGHT = dict.fromkeys(TRANSITIONS, 30) | {
     "reopen_concertation": 4,
     "return_report": 4,
     "withdraw": 1,
+    # A signatory who signs on paper is the exception.
+    "record_paper_signature": 6,
 }
 REASONS = {"Réorganisation des missions": 4, "": 1, "   ": 1}
 
@@ -242,6 +249,15 @@ class LetterLifecycle(RuleBasedStateMachine):
             elif votes == "too_many_votes":
                 extra |= {"members_present": 10}
             return opinion_payload(meeting, opinion, **extra)
+        if name == "record_paper_signature":
+            # Someone still awaited (the principal for the principal's side), or not.
+            awaited = [k if k != "deputy" else "principal" for k in self._signers_missing(letter)]
+            signer = draw(weighted(dict.fromkeys(awaited, 4) | {"teacher": 1}), label="signer")
+            content = draw(weighted({b"%PDF-1.4\n%%EOF\n": 4, b"GIF89a": 1}), label="scan")
+            return {
+                "signer": self.people[signer].pk,  # type: ignore[union-attr]
+                "scan": SimpleUploadedFile("scan.pdf", content, "application/pdf"),
+            }
         if name in ("agree", "sign"):
             shown = draw(weighted({"right": 4, "wrong": 1, "malformed": 1}), label="sha")
             return {
@@ -417,7 +433,7 @@ class LetterLifecycle(RuleBasedStateMachine):
             assert opinion.quorum_met is True
             assert opinion.members_present is not None
             assert opinion.members_present * 2 > 30
-        elif name == "sign" and after.state == "in_force":
+        elif name in ("sign", "record_paper_signature") and after.state == "in_force":
             assert self._signers_missing(after) == []
             signatures = Signature.objects.filter(letter=after, version=after.version)
             qualities = [s.quality for s in signatures]
@@ -573,21 +589,22 @@ class LetterLifecycle(RuleBasedStateMachine):
 
 
 @pytest.mark.django_db
-def test_lifecycle_state_machine() -> None:
+def test_lifecycle_state_machine(tmp_path: Any) -> None:
     STATS.clear()
     EDGES_SEEN.clear()
-    run_state_machine_as_test(
-        LetterLifecycle,
-        settings=settings(
-            max_examples=MAX_EXAMPLES,
-            stateful_step_count=STEPS,
-            # The same examples on every run, so that CI cannot fail on the draw alone
-            # (the counts asserted below depend on what the draw reached).
-            derandomize=True,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-        ),
-    )
+    with override_settings(MEDIA_ROOT=tmp_path):  # the scans of paper signatures
+        run_state_machine_as_test(
+            LetterLifecycle,
+            settings=settings(
+                max_examples=MAX_EXAMPLES,
+                stateful_step_count=STEPS,
+                # The same examples on every run, so that CI cannot fail on the draw alone
+                # (the counts asserted below depend on what the draw reached).
+                derandomize=True,
+                deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+            ),
+        )
     print(f"\nstate machine: {dict(sorted(STATS.items()))}")
     print(f"edges not taken: {sorted(EDGES - set(EDGES_SEEN))}")
     assert verify_chains() == []

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from governance.models import Meeting, User
@@ -62,6 +63,13 @@ from workflow.services.report import save_report
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _media(settings: Any, tmp_path: Any) -> None:
+    """The scans of paper signatures are stored out of the way."""
+    settings.MEDIA_ROOT = tmp_path
+
+
 ROLES = [
     "principal",
     "deputy",
@@ -85,6 +93,7 @@ SOURCES: dict[str, list[str]] = {
     "record_board_opinion": ["board"],
     "reopen_concertation": ["pedagogical_council", "board", "signature"],
     "sign": ["signature"],
+    "record_paper_signature": ["signature"],
     "open_report": ["in_force"],
     "submit_report": ["report_due"],
     "return_report": ["report_submitted"],
@@ -100,6 +109,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "record_board_opinion": HEAD | {"ca_secretary"},
     "reopen_concertation": HEAD,
     "sign": HEAD | REFERENTS,
+    "record_paper_signature": HEAD,
     "open_report": HEAD,
     "submit_report": REFERENTS,
     "return_report": HEAD,
@@ -116,6 +126,7 @@ TARGET = {
     "record_board_opinion": "signature",
     "reopen_concertation": "concertation",
     "sign": "signature",
+    "record_paper_signature": "signature",
     "open_report": "report_due",
     "submit_report": "report_submitted",
     "return_report": "report_due",
@@ -161,6 +172,9 @@ def valid_payload(name: str, school: School, letter: MissionLetter) -> dict[str,
         return opinion_payload(school.ca_meeting)
     if name in ("agree", "sign"):
         return shown(letter)
+    if name == "record_paper_signature":
+        scan = SimpleUploadedFile("scan.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+        return {"signer": school.referent1.pk, "scan": scan}
     return None
 
 
@@ -998,7 +1012,12 @@ def test_available_to_the_secretaries(world: World):
 
 def test_available_in_signature(world: World):
     school, letter = world.at("signature")
-    assert set(_available(letter, school.deputy)) == {"reopen_concertation", "sign", "withdraw"}
+    assert set(_available(letter, school.deputy)) == {
+        "reopen_concertation",
+        "sign",
+        "record_paper_signature",
+        "withdraw",
+    }
     assert set(_available(letter, school.referent2)) == {"sign"}
 
 

@@ -229,6 +229,19 @@ class TransitionPayloadSerializer(serializers.Serializer):
         help_text="Le conseil a bien rendu cet avis, même si le décompte des voix semble "
         "dire autre chose (sinon 400 sur votes_confirmed).",
     )
+    signer = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Signature manuscrite : l'identifiant du signataire encore attendu. Cette "
+        "transition s'envoie en multipart/form-data, avec le scan PDF de la lettre signée "
+        "dans le champ « scan » (10 Mo au plus).",
+    )
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Signature manuscrite : la version imprimée et signée (la version "
+        "actuelle ; omise, c'est elle).",
+    )
 
 
 class CommentSerializer(serializers.ModelSerializer):

@@ -8,9 +8,10 @@ from typing import Any
 
 import django_filters
 from csp.decorators import csp_replace
+from django import forms as django_forms
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet, Subquery
-from django.http import FileResponse, HttpResponse, HttpResponseBase
+from django.http import FileResponse, HttpResponse, HttpResponseBase, QueryDict
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -544,6 +545,23 @@ class ReportPdf(APIView):
         )
 
 
+def _takes_files(name: str) -> bool:
+    """Whether a transition's payload holds a file (a scan): it is then sent as
+    ``multipart/form-data``."""
+    spec = TRANSITIONS.get(name)
+    return spec is not None and any(
+        isinstance(field, django_forms.FileField) for field in spec.payload.base_fields.values()
+    )
+
+
+def _transition_payload(request: Request, name: str) -> dict[str, Any]:
+    """A transition's payload: a JSON object, or for a transition that takes a file, the
+    fields and files of a ``multipart/form-data`` body (one value each)."""
+    if isinstance(request.data, QueryDict) and _takes_files(name):
+        return request.data.dict()
+    return _object(request)
+
+
 class FireTransition(APIView):
     """Fire a transition (DESIGN §4) with its payload; answers the letter."""
 
@@ -556,7 +574,9 @@ class FireTransition(APIView):
         user = signed_in_user(request)
         # The transition's payload form validates the body (one validation, the
         # pages' too); the serializer above only documents it.
-        letter = fire_transition(letter_id=pk, name=name, user=user, payload=_object(request))
+        letter = fire_transition(
+            letter_id=pk, name=name, user=user, payload=_transition_payload(request, name)
+        )
         # The letter as the transition left it, read under its lock with its
         # establishment and year: the person saw it to fire it, and a transition changes
         # no one's roles, so reading it again through their scope would cost two queries.

@@ -24,6 +24,7 @@ from workflow.models import (
     OutboxKind,
     OutboxStatus,
     Signature,
+    SignatureMethod,
 )
 from workflow.selectors.actors import Actor
 
@@ -312,6 +313,49 @@ def verify_versions() -> list[VersionProblem]:
             problems.append(
                 VersionProblem(
                     letter_id, number, "une signature ne porte pas l'empreinte de sa version"
+                )
+            )
+    return problems
+
+
+@dataclass(frozen=True)
+class ScanProblem:
+    letter_id: int
+    version: int
+    signer_name: str
+    name: str
+    reason: str
+
+    def __str__(self) -> str:
+        return (
+            f"lettre {self.letter_id}, signature manuscrite de {self.signer_name} sur la "
+            f"version {self.version} ({self.name or 'sans fichier'}) : {self.reason}"
+        )
+
+
+def verify_scans() -> list[ScanProblem]:
+    """Every paper signature's scan must still be there and still hash to the sha256
+    recorded with it (which its step's audit event holds too)."""
+    problems = []
+    for signature in Signature.objects.filter(method=SignatureMethod.PAPER).order_by(
+        "letter_id", "id"
+    ):
+        where = (signature.letter_id, signature.version, signature.signer_name)
+        if not signature.scan:
+            problems.append(ScanProblem(*where, "", "le scan manque"))
+            continue
+        try:
+            with signature.scan.open("rb") as stored:
+                digest = hashlib.sha256()
+                for chunk in iter(lambda: stored.read(1 << 16), b""):
+                    digest.update(chunk)
+        except FileNotFoundError:
+            problems.append(ScanProblem(*where, signature.scan.name, "le fichier a disparu"))
+            continue
+        if digest.hexdigest() != signature.scan_sha256:
+            problems.append(
+                ScanProblem(
+                    *where, signature.scan.name, "le fichier ne correspond plus à son empreinte"
                 )
             )
     return problems

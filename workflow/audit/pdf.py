@@ -126,18 +126,27 @@ def letter_context(
     }
 
 
-def _html_to_pdf(html: str) -> bytes:
+def _html_to_pdf(html: str, *, pdf_variant: str | None = None) -> bytes:
     try:
         from weasyprint import HTML
     except OSError as exc:  # the shared libraries are missing
         raise PdfUnavailable(PANGO_HINT) from exc
-    return HTML(string=html).write_pdf()
+    return HTML(string=html).write_pdf(pdf_variant=pdf_variant)
 
 
-def render_letter_pdf(snapshot: dict[str, Any], *, event: dict[str, Any] | None = None) -> bytes:
+def render_letter_pdf(
+    snapshot: dict[str, Any],
+    *,
+    event: dict[str, Any] | None = None,
+    seal: dict[str, Any] | None = None,
+) -> bytes:
+    """The letter's PDF. ``seal`` (``verify_url`` and its QR code's ``qr`` data URI):
+    the sealed letter's copy, a PDF/A-3b that prints where anyone can check it."""
     with translation.override(settings.LANGUAGE_CODE):
-        html = render_to_string("workflow/letter_pdf.html", letter_context(snapshot, event=event))
-    return _html_to_pdf(html)
+        html = render_to_string(
+            "workflow/letter_pdf.html", {**letter_context(snapshot, event=event), "seal": seal}
+        )
+    return _html_to_pdf(html, pdf_variant="pdf/a-3b" if seal else None)
 
 
 def render_event_pdf(event: AuditEvent, *, action_label: str) -> bytes:

@@ -37,6 +37,7 @@ from workflow.models import (
     MissionLetter,
     Opinion,
     Signature,
+    SignatureMethod,
     YearEndReport,
 )
 
@@ -266,15 +267,20 @@ def opinion_entry(opinion: Opinion) -> dict[str, Any]:
 
 
 def signature_entry(signature: Signature) -> dict[str, Any]:
-    """A signature as the full snapshot records it."""
-    return {
+    """A signature as the full snapshot records it: how it was given too (in the
+    application, or by hand on the printed letter, with the sha256 of its scan)."""
+    entry = {
         "username": signature.signer.username,
         "name": signature.signer_name,
         "quality": signature.quality,
         "version": signature.version,
         "snapshot_sha256": signature.snapshot_sha256,
         "signed_at": signature.signed_at.isoformat(),
+        "method": signature.method,
     }
+    if signature.method == SignatureMethod.PAPER:
+        entry["scan_sha256"] = signature.scan_sha256
+    return entry
 
 
 def full_snapshot(letter: MissionLetter) -> dict[str, Any]:

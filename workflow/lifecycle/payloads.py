@@ -6,7 +6,7 @@ transitions' families (``workflow.lifecycle``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.validators import RegexValidator
@@ -71,3 +71,52 @@ class ShownVersionPayload(forms.Form):
         label=_("Empreinte de la version présentée"),
         validators=[RegexValidator(r"^[0-9a-f]{64}$", _("Une empreinte SHA-256 en hexadécimal."))],
     )
+
+
+# A scanned signed letter is a few pages: anything larger is not one (or needs shrinking).
+SCAN_MAX_BYTES = 10 * 1024 * 1024
+PDF_MAGIC = b"%PDF-"
+
+
+class _UploadedFileInput(forms.FileInput):
+    """A file from the form's files (a page, the API's multipart body) or, when the
+    engine hands the payload over as one mapping, from its data."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        return files.get(name) or data.get(name)
+
+
+class ScanField(forms.FileField):
+    """The scan of a page signed by hand: a PDF (its first bytes say so, whatever its
+    name), of at most ``SCAN_MAX_BYTES``."""
+
+    widget = _UploadedFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        scan = super().clean(data, initial)
+        if scan is None:
+            return scan
+        if scan.size > SCAN_MAX_BYTES:
+            raise forms.ValidationError(
+                _("Le scan dépasse %(limit)s Mo : numérisez-le en moins haute résolution."),
+                code="too_large",
+                params={"limit": SCAN_MAX_BYTES // (1024 * 1024)},
+            )
+        scan.seek(0)
+        head = scan.read(len(PDF_MAGIC))
+        scan.seek(0)
+        if head != PDF_MAGIC:
+            raise forms.ValidationError(
+                _("Le scan doit être un fichier PDF."),
+                code="not_pdf",
+            )
+        return scan
+
+
+class PaperSignaturePayload(forms.Form):
+    """A signatory who signed the printed letter by hand: who, on which version (the
+    current one; left out, the current one is meant), and the scan of the signed paper."""
+
+    signer = forms.IntegerField(label=_("Signataire"), min_value=1)
+    version = forms.IntegerField(label=_("Version signée"), min_value=1, required=False)
+    scan = ScanField(label=_("Scan de la lettre signée (PDF)"))

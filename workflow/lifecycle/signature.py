@@ -3,6 +3,7 @@ the same version, the one they were shown; the last signature brings it into for
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -10,20 +11,29 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from governance.models import Role
-from workflow.errors import Unmet
-from workflow.lifecycle.payloads import ShownVersionPayload
+from governance.models import Role, User
+from workflow.audit.versions import current_version
+from workflow.errors import AlreadyDone, NotAwaited, SnapshotMismatch, Unmet
+from workflow.lifecycle.payloads import PaperSignaturePayload, ShownVersionPayload
 from workflow.lifecycle.spec import (
     Data,
     Form,
+    Presentation,
     Recipients,
     TransitionSpec,
     Waiting,
+    by_head,
     by_head_or_referent,
     require_shown_version,
     tell,
 )
-from workflow.models import LetterState, MissionLetter, Signature, SignatureQuality
+from workflow.models import (
+    LetterState,
+    MissionLetter,
+    Signature,
+    SignatureMethod,
+    SignatureQuality,
+)
 from workflow.selectors.actors import Actor
 from workflow.selectors.visibility import people_with_role, referent_users
 
@@ -155,6 +165,127 @@ def _notify_sign(letter: MissionLetter) -> Recipients:
     return []
 
 
+@dataclass(frozen=True)
+class Signatory:
+    """Someone the letter still awaits a signature from on its current version, and
+    the quality they sign in."""
+
+    user: User
+    quality: str  # a SignatureQuality
+
+    @property
+    def name(self) -> str:
+        return self.user.get_full_name() or self.user.username
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} — {SignatureQuality(self.quality).label}"
+
+
+def paper_signatories(letter: MissionLetter) -> list[Signatory]:
+    """Whom the principal's side may record as having signed the printed current
+    version by hand: whoever the letter still awaits a signature from, as ``sign``
+    counts them — the principal while the principal's side has not signed (a principal
+    who is also a référent signs as référent, as in the application), then each
+    référent who has not."""
+    referents = list(letter.referents.select_related("user").order_by("order", "pk"))
+    head_missing, missing = unsigned(
+        Signature.objects.filter(letter=letter, version=letter.version),
+        [r.user_id for r in referents],
+    )
+    referent_ids = {r.user_id for r in referents}
+    heads = (
+        [
+            Signatory(user, SignatureQuality.PRINCIPAL)
+            for user in people_with_role(letter, Role.PRINCIPAL)
+            if user.pk not in referent_ids
+        ]
+        if head_missing
+        else []
+    )
+    return heads + [
+        Signatory(r.user, SignatureQuality.REFERENT) for r in referents if r.user_id in missing
+    ]
+
+
+def _signatory(letter: MissionLetter, signer_id: int) -> Signatory:
+    """The signatory named by the payload, who must still be awaited on this version;
+    else why not: they have signed it already (``AlreadyDone``), the principal's side
+    has (``AlreadyDone``), or the letter does not wait for them (``NotAwaited``)."""
+    awaited = next((s for s in paper_signatories(letter) if s.user.pk == signer_id), None)
+    if awaited is not None:
+        return awaited
+    person = User.objects.filter(pk=signer_id).first()
+    name = (person.get_full_name() or person.username) if person else ""
+    version = {"name": name, "version": letter.version}
+    signatures = Signature.objects.filter(letter=letter, version=letter.version)
+    if person is not None and signatures.filter(signer=person).exists():
+        refusal = _("%(name)s a déjà signé la version %(version)s.") % version
+        raise AlreadyDone([Unmet("already_signed", refusal, done=True)])
+    is_head = person is not None and person in people_with_role(letter, Role.PRINCIPAL)
+    if is_head and signatures.exclude(quality=SignatureQuality.REFERENT).exists():
+        refusal = _("La signature du chef d'établissement est déjà donnée.")
+        raise AlreadyDone([Unmet("already_signed", refusal, done=True)])
+    if person is None:
+        raise NotAwaited(_("Ce signataire est inconnu."))
+    raise NotAwaited(
+        _("La lettre n'attend pas de signature de %(name)s sur la version %(version)s.") % version
+    )
+
+
+def _perform_record_paper_signature(letter: MissionLetter, actor: Actor, data: Data) -> Data:
+    """Record that a signatory still awaited signed the printed current version by
+    hand, with the scan of the signed paper (stored with its sha256). It counts like a
+    signature given in the application: the last one brings the letter into force."""
+    assert actor.user is not None
+    shown = data.get("version") or letter.version
+    if shown != letter.version:
+        raise SnapshotMismatch(
+            _(
+                "La lettre en est à la version %(current)s : seule la version %(current)s "
+                "imprimée peut être enregistrée comme signée, pas la version %(shown)s."
+            )
+            % {"current": letter.version, "shown": shown}
+        )
+    signatory = _signatory(letter, data["signer"])
+    scan = data["scan"]
+    digest = hashlib.sha256()
+    for chunk in scan.chunks():
+        digest.update(chunk)
+    scan.seek(0)
+    signature = Signature(
+        letter=letter,
+        signer=signatory.user,
+        signer_name=signatory.name,
+        quality=signatory.quality,
+        version=letter.version,
+        snapshot_sha256=current_version(letter).content_sha256,
+        signed_at=timezone.now(),
+        method=SignatureMethod.PAPER,
+        scan_sha256=digest.hexdigest(),
+        recorded_by=actor.user,
+    )
+    signature.scan.save(
+        f"lettre-{letter.pk}-v{letter.version}-{signatory.user.pk}.pdf", scan, save=False
+    )
+    signature.save()
+    head_missing, referents_missing = unsigned(
+        Signature.objects.filter(letter=letter, version=letter.version),
+        list(letter.referents.values_list("user_id", flat=True)),
+    )
+    letter.record_paper_signature(last_signature=not head_missing and not referents_missing)
+    return {
+        "signer": signatory.user.username,
+        "signer_name": signature.signer_name,
+        "quality": signature.quality,
+        "method": SignatureMethod.PAPER.value,
+        "version": letter.version,
+        "snapshot_sha256": signature.snapshot_sha256,
+        "scan_sha256": signature.scan_sha256,
+        "signed_at": signature.signed_at.isoformat(),
+    }
+
+
 SPECS = [
     TransitionSpec(
         "sign",
@@ -169,6 +300,21 @@ SPECS = [
         form=Form.SIGN,
         done=gettext_lazy(
             "Signature enregistrée sur la version %(version)s. "
+            "La lettre est à l'étape « %(state)s »."
+        ),
+    ),
+    TransitionSpec(
+        "record_paper_signature",
+        gettext_lazy("Enregistrer une signature manuscrite"),
+        by_head,
+        _perform_record_paper_signature,
+        payload=PaperSignaturePayload,
+        notify=_notify_sign,
+        tells_actor=frozenset({"letter_in_force"}),
+        presentation=Presentation.SECONDARY,
+        form=Form.PAPER,
+        done=gettext_lazy(
+            "Signature manuscrite enregistrée sur la version %(version)s, avec son scan. "
             "La lettre est à l'étape « %(state)s »."
         ),
     ),

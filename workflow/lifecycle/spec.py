@@ -44,6 +44,7 @@ class Form(StrEnum):
     REASON = "reason"
     AGREE = "agreement"  # the version on screen, by its sha256
     SIGN = "signature"  # the same, with the PDF to sign
+    PAPER = "paper"  # a signatory still awaited, and the scan of what they signed by hand
     SUBMIT = "submit"  # a meeting to come, optional
     OPINION = "opinion"  # a meeting held, the opinion, its votes
 

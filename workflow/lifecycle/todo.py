@@ -24,8 +24,8 @@ class ToDo:
 
 def to_do(user: User, roles: list[HeldRole]) -> list[ToDo]:
     """The letters still open that wait for ``user`` (holding ``roles``), newest change
-    first. The DAN's role alone has no step to take on a letter."""
-    acting = any(assignment.role != Role.DAN for assignment in roles)
+    first. The DAN's role and the national one have no step to take on a letter."""
+    acting = any(assignment.role not in (Role.DAN, Role.NATIONAL) for assignment in roles)
     if not acting and not user.referent_of.exists():
         return []
     letters = list(

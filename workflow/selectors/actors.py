@@ -60,12 +60,19 @@ class Actor:
         return Role.DAN in self.roles
 
     @property
+    def is_national(self) -> bool:
+        """The national role: it reads every letter and fires no transition (no
+        ``who`` of the lifecycle names it), so its writes are refused, as the DAN's."""
+        return Role.NATIONAL in self.roles
+
+    @property
     def can_see(self) -> bool:
         return (
             self.is_system
             or self.is_superuser
             or self.is_referent
             or self.is_dan
+            or self.is_national
             or bool(self.roles & ESTABLISHMENT_READERS)
         )
 
@@ -133,6 +140,7 @@ def actors_for(
             for role, establishment_id, academy_id in held
             if establishment_id == letter.establishment_id
             or (role == Role.DAN and academy_id == letter.establishment.academy_id)
+            or role == Role.NATIONAL
         )
         delegation = None
         if Role.DEPUTY in roles and Role.PRINCIPAL not in roles:

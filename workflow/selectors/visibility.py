@@ -67,7 +67,8 @@ def _scope_rows(user: User) -> list[tuple[str, int | None, int | None]]:
 
 def visible_letters(user: User) -> QuerySet[MissionLetter]:
     """Letters ``user`` may see (DESIGN §1): the establishment's staff see its letters,
-    a teacher only those naming them as référent, the DAN every letter of the académie.
+    a teacher only those naming them as référent, the DAN every letter of the académie,
+    the national role every letter.
 
     The person's scope is read first (one small query) and the letters filtered on it
     with plain conditions: one condition OR-ed with sub-selects kept PostgreSQL from
@@ -88,6 +89,8 @@ def visible_letters(user: User) -> QuerySet[MissionLetter]:
             establishments.add(establishment_id)
         elif role == Role.DAN and academy_id is not None:
             academies.add(academy_id)
+        elif role == Role.NATIONAL:
+            return letters  # reads every académie (and acts on none: see ``actors_for``)
     conditions = []
     if establishments:
         conditions.append(Q(establishment_id__in=sorted(establishments)))

@@ -3,8 +3,9 @@
 First, ``locked_letter``: the letter's row locked and the person's standing on it.
 Last, ``record_write``, the epilogue: the audit event when the write is a step of
 the letter's history, and its outbox rows (the step's archive, one notification per
-person told). Mail and PDFs are not made here: the ``notifications`` app carries out
-the outbox rows after commit (DESIGN §4, §6), woken once the transaction commits.
+person told, the sealed PDF when the step brings the letter into force). Mail and PDFs
+are not made here: the ``notifications`` app carries out the outbox rows after commit
+(DESIGN §4, §6), woken once the transaction commits.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from django.utils.translation import gettext as _
 from governance.models import User
 from workflow.audit.chain import record_event
 from workflow.errors import LetterNotFound, NotPermitted
-from workflow.models import AuditEvent, MissionLetter, OutboxItem, OutboxKind
+from workflow.models import AuditEvent, LetterState, MissionLetter, OutboxItem, OutboxKind
 from workflow.selectors.actors import SYSTEM, Actor, actor_for
 
 logger = logging.getLogger(__name__)
@@ -174,6 +175,17 @@ def record_write(
         items.append(
             OutboxItem(key=f"archive:{about}", kind=OutboxKind.ARCHIVE, letter=letter, event=event)
         )
+        if letter.state == LetterState.IN_FORCE and from_state != LetterState.IN_FORCE:
+            # The step that brings the letter into force asks for its sealed PDF: one
+            # per letter and version, whichever signature (electronic or paper) was last.
+            items.append(
+                OutboxItem(
+                    key=f"seal:{letter.pk}:v{letter.version}",
+                    kind=OutboxKind.SEAL,
+                    letter=letter,
+                    event=event,
+                )
+            )
     assert about, "a write that is not a step says what it is about"
     seen: set[tuple[int, str]] = set()
     for user, topic in told:

@@ -57,7 +57,7 @@ from workflow.errors import (
 from workflow.lifecycle.awaited import awaited_with_relances
 from workflow.lifecycle.councils import opinion_meetings
 from workflow.lifecycle.engine import available_transitions, fire_transition
-from workflow.lifecycle.signature import signature_sheet
+from workflow.lifecycle.signature import paper_signatories, signature_sheet
 from workflow.lifecycle.spec import Form, Presentation
 from workflow.lifecycle.table import TRANSITIONS, action_label
 from workflow.lifecycle.todo import to_do
@@ -76,6 +76,7 @@ from workflow.selectors.actors import Actor, actor_for
 from workflow.selectors.comments import letters_with_open_requests
 from workflow.selectors.dashboard import received_reports
 from workflow.selectors.envelope import letter_warnings
+from workflow.selectors.seal import latest_seal
 from workflow.selectors.stepper import lifecycle_step
 from workflow.selectors.story import council_opinions, doubtful_opinions, standing_reason
 from workflow.selectors.visibility import visible_letters
@@ -193,6 +194,8 @@ def _action_forms(
                 "reconvene": reconvene,
                 "typed": typed[1] if typed[0] == spec.name else {},
                 "votes_required": bool(spec.council) and votes_required(spec.council),
+                # Whom a signature given by hand may be recorded for.
+                "signatories": paper_signatories(letter) if spec.form == Form.PAPER else [],
             }
         )
     return forms
@@ -268,13 +271,14 @@ def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
             "alternatives": [
                 a["transition"].label
                 for a in actions
-                if a["spec"].presentation == Presentation.SECONDARY
+                if a["spec"].presentation == Presentation.SECONDARY and a["spec"].form != Form.PAPER
             ],
             "may_edit": letter.is_editable and actor.acts_for_principal,
             # Whom the letter waits for, with « Relancer », for whoever may send it.
             "awaited": awaited_with_relances(letter, user) if actor.acts_for_principal else [],
             "opinions": OpinionValue.choices,
             "signatures": (signature_sheet(letter) if letter.state in SIGNED_OR_SIGNING else None),
+            "sealed": latest_seal(letter),
             "snapshot_sha256": version.content_sha256,
             "concertation": concertation(request, letter, actor),
             "history": [(event, action_label(event.action)) for event in events],
@@ -452,8 +456,13 @@ def fire(request: HttpRequest, letter_id: int, name: str) -> HttpResponse:
         )
         return redirect("letter-page", letter_id=letter.pk)
     typed: dict[str, Any] | None = _payload(request)
+    # A file sent with the form (a scan) goes with the payload, never into the typed
+    # input kept for the form shown again.
+    files = {key: request.FILES[key] for key in request.FILES}
     try:
-        fired = fire_transition(letter_id=letter.pk, name=name, user=user, payload=typed)
+        fired = fire_transition(
+            letter_id=letter.pk, name=name, user=user, payload={**(typed or {}), **files}
+        )
     except NotPermitted as exc:
         raise PermissionDenied(exc.detail) from exc
     except SnapshotMismatch as exc:

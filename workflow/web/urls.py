@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from workflow.web import comments, dashboard, editor, letters, meetings, report
+from workflow.web import (
+    comments,
+    dashboard,
+    editor,
+    letters,
+    meetings,
+    report,
+    signatures,
+    verify,
+)
 
 urlpatterns = [
     path("", letters.todo, name="home"),
@@ -35,6 +44,17 @@ urlpatterns = [
     path("lettres/<int:letter_id>/compte-rendu/", report.report, name="letter-page-report"),
     path("lettres/<int:letter_id>/reconduire/", letters.renew, name="letter-page-renew"),
     path("lettres/<int:letter_id>/relancer/", letters.remind, name="letter-page-remind"),
+    path(
+        "lettres/<int:letter_id>/signatures/<int:signature_id>/scan.pdf",
+        signatures.paper_scan,
+        name="letter-page-signature-scan",
+    ),
+    path(
+        "lettres/<int:letter_id>/lettre-scellee.pdf", verify.sealed_pdf, name="letter-page-sealed"
+    ),
+    # The public check of sealed letters: no sign-in.
+    path("verifier/", verify.verify_upload, name="verify_upload"),
+    path("verifier/<str:token>/", verify.verify_letter, name="verify_letter"),
     path("tableau-de-bord/", dashboard.dashboard, name="dashboard"),
     path("tableau-de-bord/export.csv", dashboard.dashboard_csv, name="dashboard-csv"),
     path("tableau-de-bord/export.xlsx", dashboard.dashboard_xlsx, name="dashboard-xlsx"),

@@ -4,7 +4,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bench.data import BenchDataRefused, generate
+from bench.data import (
+    ESTABLISHMENTS_PER_ACADEMY,
+    SECOND_LETTER_SHARE,
+    BenchDataRefused,
+    generate,
+)
 
 
 class Command(BaseCommand):
@@ -18,15 +23,31 @@ class Command(BaseCommand):
         parser.add_argument("--establishments", type=int, default=7800)
         parser.add_argument("--years", type=int, default=5)
         parser.add_argument("--seed", type=int, default=8)
+        parser.add_argument(
+            "--per-academy",
+            type=int,
+            default=ESTABLISHMENTS_PER_ACADEMY,
+            help="établissements par académie (700 : la plus grande académie)",
+        )
+        parser.add_argument(
+            "--second-letter-share",
+            type=float,
+            default=SECOND_LETTER_SHARE,
+            help="part des établissements-années qui ont une seconde lettre (0 à 1)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["establishments"] < 1 or options["years"] < 1:
             raise CommandError("--establishments et --years : au moins 1.")
+        if options["per_academy"] < 1 or not 0 <= options["second_letter_share"] <= 1:
+            raise CommandError("--per-academy : au moins 1 ; --second-letter-share : de 0 à 1.")
         try:
             summary = generate(
                 options["establishments"],
                 options["years"],
                 seed=options["seed"],
+                per_academy=options["per_academy"],
+                second_letter_share=options["second_letter_share"],
                 log=self.stdout.write,
             )
         except BenchDataRefused as exc:
