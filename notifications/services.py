@@ -223,16 +223,16 @@ class _ArchiveClaim:
     attempts: int
 
 
-def _claim_archive() -> _ArchiveClaim | None:
-    """Take the oldest due archive request on a lease of ``ARCHIVE_LEASE``; None when
-    none is due. A request whose last allowed attempt ended with its worker's death is
-    marked failed rather than tried again."""
+def _claim(kind: str, worker_died: str) -> _ArchiveClaim | None:
+    """Take the oldest due request of ``kind`` (an archive, a seal) on a lease of
+    ``ARCHIVE_LEASE``; None when none is due. A request whose last allowed attempt ended
+    with its worker's death is marked failed (``worker_died``) rather than tried again."""
     now = timezone.now()
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    pending = OutboxItem.objects.filter(kind=OutboxKind.ARCHIVE, status=OutboxStatus.PENDING)
+    pending = OutboxItem.objects.filter(kind=kind, status=OutboxStatus.PENDING)
     with transaction.atomic():
         pending.filter(due, attempts__gte=MAX_ATTEMPTS).update(
-            status=OutboxStatus.FAILED, last_error=ARCHIVE_WORKER_DIED
+            status=OutboxStatus.FAILED, last_error=worker_died
         )
         item = (
             pending.select_for_update(skip_locked=True, of=("self",))
@@ -250,6 +250,10 @@ def _claim_archive() -> _ArchiveClaim | None:
         item.next_attempt_at = lease
         item.save(update_fields=["attempts", "next_attempt_at"])
     return _ArchiveClaim(item_id=item.pk, event=item.event, lease=lease, attempts=item.attempts)
+
+
+def _claim_archive() -> _ArchiveClaim | None:
+    return _claim(OutboxKind.ARCHIVE, ARCHIVE_WORKER_DIED)
 
 
 def _held(claim: _ArchiveClaim) -> QuerySet[OutboxItem]:
@@ -326,30 +330,7 @@ SEAL_WORKER_DIED = "Le processus qui scellait la lettre s'est arrêté avant de 
 
 
 def _claim_seal() -> _ArchiveClaim | None:
-    """Take the oldest due seal request on a lease of ``ARCHIVE_LEASE``; None when none
-    is due. A request whose last attempt ended with its worker's death is marked failed."""
-    now = timezone.now()
-    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    pending = OutboxItem.objects.filter(kind=OutboxKind.SEAL, status=OutboxStatus.PENDING)
-    with transaction.atomic():
-        pending.filter(due, attempts__gte=MAX_ATTEMPTS).update(
-            status=OutboxStatus.FAILED, last_error=SEAL_WORKER_DIED
-        )
-        item = (
-            pending.select_for_update(skip_locked=True, of=("self",))
-            .filter(due)
-            .select_related("event")
-            .order_by("id")
-            .first()
-        )
-        if item is None:
-            return None
-        assert item.event is not None
-        lease = now + ARCHIVE_LEASE
-        item.attempts += 1
-        item.next_attempt_at = lease
-        item.save(update_fields=["attempts", "next_attempt_at"])
-    return _ArchiveClaim(item_id=item.pk, event=item.event, lease=lease, attempts=item.attempts)
+    return _claim(OutboxKind.SEAL, SEAL_WORKER_DIED)
 
 
 def _store_seal(claim: _ArchiveClaim, token: str, sealed: Sealed) -> bool:
