@@ -45,6 +45,7 @@ from governance.models import (
 )
 from governance.selectors import school_year_code_for
 from governance.services import load_catalogue
+from governance.text import normalized
 from governance.uai import uai_check_letter
 from workflow.audit.chain import event_hash
 from workflow.audit.snapshot import (
@@ -317,8 +318,11 @@ class Generator:
         establishments = Establishment.objects.bulk_create(
             Establishment(
                 uai=bench_uai(i),
-                name=f"{'Collège' if (kind := rng.choice(kinds)) == 'college' else 'Lycée'} "
-                f"d'essai n° {i + 1}",
+                name=(
+                    name := f"{'Collège' if (kind := rng.choice(kinds)) == 'college' else 'Lycée'} "
+                    f"d'essai n° {i + 1}"
+                ),
+                search_name=normalized(name),
                 kind=kind,
                 city="Commune d'essai",
                 local_authority="Département d'essai" if kind == "college" else "Région d'essai",

@@ -36,7 +36,7 @@ class DemoPerson:
     last_name: str
     discipline: str
     role: Role
-    uai: str | None  # None: an académie role
+    uai: str | None  # None: an académie role (the national role: none at all)
 
 
 DEMO_PEOPLE = (
@@ -49,6 +49,7 @@ DEMO_PEOPLE = (
     DemoPerson("principal2", "Isabelle", "Roux", "", Role.PRINCIPAL, COLLEGE_UAI),
     DemoPerson("referent3", "Thomas", "Garnier", "Documentation", Role.TEACHER, COLLEGE_UAI),
     DemoPerson("dan", "Nadia", "Lefèvre", "", Role.DAN, None),
+    DemoPerson("national", "Hélène", "Girard", "", Role.NATIONAL, None),
 )
 
 
@@ -127,7 +128,9 @@ def load() -> DemoGovernance:
     for spec in DEMO_PEOPLE:
         user = _person(spec)
         users[spec.username] = user
-        if spec.uai is None:
+        if spec.role == Role.NATIONAL:
+            assign_role(user, spec.role)
+        elif spec.uai is None:
             assign_role(user, spec.role, academy_id=academy.pk)
         else:
             assign_role(user, spec.role, establishment=by_uai[spec.uai])

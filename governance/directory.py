@@ -27,7 +27,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.models import Academy, Establishment, EstablishmentKind, HolidayZone
+from governance.text import normalized
 from governance.uai import validate_uai
 
 # The columns the import reads, as the dataset names them. The first ones are required.
@@ -128,12 +128,6 @@ DEPARTMENT_ARTICLES = {
 
 class DirectoryFileError(ValueError):
     """The file is not an export of the « Annuaire de l'éducation » dataset."""
-
-
-def normalized(text: str) -> str:
-    """Lower case, without accents, words joined by hyphens: « Côte-d'Or » → cote-d-or."""
-    bare = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", bare.lower()).strip("-")
 
 
 def _of(name: str) -> str:
@@ -363,6 +357,7 @@ def _academies(records: Iterable[Record], result: DirectoryImportResult) -> dict
 
 FIELDS = (
     "name",
+    "search_name",
     "kind",
     "city",
     "department_code",
@@ -396,6 +391,7 @@ def import_directory(
             current = existing.get(uai)
             values = {
                 "name": record.name,
+                "search_name": normalized(record.name),
                 "kind": record.kind,
                 "city": record.city,
                 "department_code": record.department_code,

@@ -97,7 +97,17 @@ def assign_role(
     establishment: Establishment | None = None,
     academy_id: int | None = None,
 ) -> RoleAssignment:
-    """Give ``user`` a standing role; idempotent."""
+    """Give ``user`` a standing role; idempotent. A DAN's role is held in an académie
+    (``academy_id``), the national role in none, every other role in an
+    ``establishment``."""
+    if role == Role.NATIONAL:
+        if establishment is not None or academy_id is not None:
+            raise ValidationError(
+                _("Le rôle national ne se rattache à aucune académie ni aucun établissement."),
+                code="national_scope",
+            )
+        assignment, _created = RoleAssignment.objects.get_or_create(user=user, role=role)
+        return assignment
     if role == Role.DAN:
         if academy_id is None:
             raise ValidationError(_("Le rôle DAN se rattache à une académie."), code="dan_scope")

@@ -49,8 +49,8 @@ from zoneinfo import ZoneInfo
 import icalendar
 from django.db import transaction
 
-from governance.directory import normalized
 from governance.models import Academy, HolidayZone
+from governance.text import normalized
 from notifications.models import QuietPeriod
 
 PARIS = ZoneInfo("Europe/Paris")

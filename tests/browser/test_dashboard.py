@@ -1,6 +1,6 @@
 """The académie's dashboard as the DAN uses it (issue 31), at desk and phone widths:
-the charts drawn by the DSFR's own component, a filter by département, a sort by a
-column, the second page; each page checked with axe-core and photographed."""
+the charts drawn by the DSFR's own component, a filter by département, a search by
+name, a sort by a column, the second page; each page checked with axe-core and photographed."""
 
 from __future__ import annotations
 
@@ -86,8 +86,17 @@ def test_the_dan_filters_sorts_and_pages_the_establishments(browser_page: Any, w
     expect(table.get_by_role("cell", name="2\u202f500,00\u00a0€")).to_be_visible()
     check(page, f"tableau-de-bord-filtre-{width}")
 
-    # Back to every département, sorted by the envelope, the largest first.
+    # A name typed in a hurry, without its accent or capital: « lycee eiffel… ».
     page.get_by_label("Département").select_option("")
+    page.get_by_label("Nom ou UAI").fill(f"lycee eiffel{width}")
+    page.get_by_role("button", name="Filtrer").click()
+    page.wait_for_url("**recherche=**")
+    expect(table).to_contain_text("1 résultat")
+    assert _uais(table) == [eiffel.establishment.uai]
+    check(page, f"tableau-de-bord-recherche-{width}")
+
+    # Back to every establishment, sorted by the envelope, the largest first.
+    page.get_by_label("Nom ou UAI").fill("")
     page.get_by_role("button", name="Filtrer").click()
     page.get_by_role("link", name="Trier par Enveloppe, tri croissant").click()
     page.wait_for_url("**tri=enveloppe**")

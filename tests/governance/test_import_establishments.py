@@ -17,6 +17,7 @@ from django.core.management.base import CommandError
 
 from governance.directory import department_authority, import_directory, kind_of
 from governance.models import Academy, Establishment, EstablishmentKind, HolidayZone
+from governance.text import normalized
 
 pytestmark = pytest.mark.django_db
 
@@ -192,7 +193,13 @@ def test_a_changed_name_is_one_update_and_a_reopened_school_is_cleared(tmp_path)
     changed.write_text(renamed, encoding="utf-8")
     out = run(changed)
     assert "Établissements : 0 créé(s), 1 mis à jour, 8 inchangé(s)" in out
-    assert Establishment.objects.get(uai="0219801P").name == "Collège Simone-Veil"
+    renamed_school = Establishment.objects.get(uai="0219801P")
+    assert renamed_school.name == "Collège Simone-Veil"
+    # ... and the dashboard's search finds it by its new name (written in bulk).
+    assert renamed_school.search_name == "college-simone-veil"
+    created = Establishment.objects.exclude(uai="0219801P").first()
+    assert created is not None
+    assert created.search_name == normalized(created.name) != ""
 
     reopened = tmp_path / "rouvert.csv"
     lines = text.splitlines(keepends=True)

@@ -181,3 +181,14 @@ def test_held_roles_are_the_persons_roles_as_rows_named_as_their_places_show(
     with django_assert_num_queries(0):
         assert selectors.held_roles(person) is held
     assert selectors.held_roles(User.objects.get(pk=person.pk)) == held  # read anew
+
+
+def test_the_national_role_is_held_in_no_academie_and_no_establishment(carnot):
+    national = User.objects.create_user("dne")
+    first = assign_role(national, Role.NATIONAL)
+    assert assign_role(national, Role.NATIONAL) == first
+    assert (first.academy_id, first.establishment_id) == (None, None)
+    with pytest.raises(ValidationError) as refused:
+        assign_role(national, Role.NATIONAL, establishment=carnot)
+    assert refused.value.code == "national_scope"
+    assert selectors.reads_every_academy(national)

@@ -145,9 +145,9 @@ def test_the_table_filters(world: World, client: Any):
     Establishment.objects.filter(pk__in=[draft.pk, in_force.pk]).update(
         department_code="021", department_name="Côte-d'Or"
     )
-    Establishment.objects.filter(pk=world.other.establishment.pk).update(
-        kind=EstablishmentKind.COLLEGE, name="Collège Sans Lettre"
-    )
+    other = Establishment.objects.get(pk=world.other.establishment.pk)
+    other.kind, other.name = EstablishmentKind.COLLEGE, "Collège Sans Lettre"
+    other.save(update_fields=["kind", "name"])
 
     def rows(**query: str) -> list[str]:
         return _uais(establishment_rows(dijon, year, TableQuery(**query)))
@@ -157,7 +157,11 @@ def test_the_table_filters(world: World, client: Any):
     assert rows(kind="college") == [world.other.establishment.uai]
     assert rows(state="in_force") == [in_force.uai]
     assert rows(state="aucune") == [world.other.establishment.uai]
-    assert rows(search="sans lettre") == [world.other.establishment.uai]
+    # A name whatever its accents, case and punctuation, as a DAN types it.
+    for typed in ("sans lettre", "COLLEGE SANS", "collège sans-lettre", "  Sans   Lettre "):
+        assert rows(search=typed) == [world.other.establishment.uai], typed
+    assert rows(search="colleges") == []
+    assert rows(search="-") == []
     assert rows(search=in_force.uai.lower()) == [in_force.uai]
     assert rows(search=in_force.uai[:7], state="draft") == []
     # The foreign académie's establishment is not in Dijon's table.

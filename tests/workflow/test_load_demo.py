@@ -22,6 +22,7 @@ DEMO_ACCOUNTS = [
     "principal2",
     "referent3",
     "dan",
+    "national",
 ]
 
 
@@ -61,6 +62,7 @@ def test_the_demo_holds_what_design_section_9_lists():
     assert ("secretaire-ca", Role.CA_SECRETARY) in roles
     assert ("principal2", Role.PRINCIPAL) in roles
     assert ("dan", Role.DAN) in roles
+    assert ("national", Role.NATIONAL) in roles
     assert Delegation.objects.filter(
         delegator__username="principal", delegate__username="deputy"
     ).exists()
@@ -105,3 +107,11 @@ def test_the_demo_has_letters_in_several_states_with_their_history():
     assert in_force.events.count() >= 10
     assert MissionLetter.objects.filter(renewed_from=in_force).exists()
     assert verify_chains() == []
+
+
+def test_the_national_account_reads_every_academie_s_dashboard(client):
+    call_command("load_demo")
+    client.post(reverse("login"), {"username": "national", "password": DEMO_PASSWORD})
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "Vue nationale" in page
+    assert "Académie de Dijon" in page

@@ -33,7 +33,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from governance.imp import envelope_position, envelope_weight, to_cents
+from governance.imp import envelope_position, to_cents
 from governance.models import (
     Academy,
     Establishment,
@@ -48,6 +48,7 @@ from governance.selectors import (
     may_see_dashboard,
     reads_every_academy,
 )
+from governance.text import normalized
 from workflow.errors import NotPermitted
 from workflow.models import LetterReferent, LetterState, MissionLetter, YearEndReport
 from workflow.selectors.visibility import visible_letters
@@ -123,6 +124,19 @@ def envelope_status(total: Decimal) -> str:
     return str(envelope_position(total).value)
 
 
+def _envelope_total(referents: str = "") -> ExpressionWrapper:
+    """An establishment's envelope, summed over its référents (``referents``: the path
+    to them) grouped by establishment: the IMP, and the décharges at their conventional
+    rate (``envelope_weight``, in SQL). The key figures and the table judge the same
+    total."""
+    return ExpressionWrapper(
+        Coalesce(Sum(f"{referents}imp_amount"), Value(Decimal("0")))
+        + Coalesce(Sum(f"{referents}decharge_hours"), Value(Decimal("0")))
+        * Value(settings.DECHARGE_HOUR_RATE),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+
+
 def key_figures(
     academies: list[Academy], school_year: SchoolYear, today: dt.date
 ) -> dict[int, KeyFigures]:
@@ -154,16 +168,14 @@ def key_figures(
     )
     envelopes: dict[int, list[Decimal]] = {pk: [] for pk in ids}
     imp_totals: dict[int, Decimal] = dict.fromkeys(ids, Decimal("0"))
-    for academy_id, imp, hours in (
+    for academy_id, imp, total in (
         letters.exclude(state=LetterState.WITHDRAWN)
         .values("academy_id", "establishment_id")
-        .annotate(imp=Sum("referents__imp_amount"), hours=Sum("referents__decharge_hours"))
-        .values_list("academy_id", "imp", "hours")
+        .annotate(imp=Sum("referents__imp_amount"), total=_envelope_total("referents__"))
+        .values_list("academy_id", "imp", "total")
     ):
         imp_totals[academy_id] += Decimal(imp or 0)
-        envelopes[academy_id].append(
-            to_cents(envelope_weight(imp or Decimal("0"), None) + _hours_weight(hours))
-        )
+        envelopes[academy_id].append(to_cents(Decimal(total)))
     received = dict(
         YearEndReport.objects.filter(
             letter__academy_id__in=ids,
@@ -193,10 +205,6 @@ def key_figures(
             reports_late=due if today > academy.report_due_on(school_year) else 0,
         )
     return figures
-
-
-def _hours_weight(hours: Decimal | None) -> Decimal:
-    return envelope_weight(None, Decimal(hours)) if hours else Decimal("0")
 
 
 @dataclass(frozen=True)
@@ -281,14 +289,7 @@ def establishment_rows(
         .exclude(letter__state=LetterState.WITHDRAWN)
         .order_by()
         .values("letter__establishment_id")
-        .annotate(
-            total=ExpressionWrapper(
-                Coalesce(Sum("imp_amount"), Value(Decimal("0")))
-                + Coalesce(Sum("decharge_hours"), Value(Decimal("0")))
-                * Value(settings.DECHARGE_HOUR_RATE),
-                output_field=DecimalField(max_digits=14, decimal_places=2),
-            )
-        )
+        .annotate(total=_envelope_total())
         .values("total")
     )
     rows = Establishment.objects.filter(academy=academy).annotate(
@@ -317,7 +318,12 @@ def establishment_rows(
         rows = rows.filter(letter_state=query.state)
     search = query.search.strip()
     if search:
-        rows = rows.filter(Q(name__icontains=search) | Q(uai__istartswith=search))
+        # A name is found whatever its accents, case and punctuation; a UAI by its
+        # beginning.
+        name = normalized(search)
+        rows = rows.filter(
+            (Q(search_name__contains=name) if name else Q(pk__in=[])) | Q(uai__istartswith=search)
+        )
     order = [
         expression.desc(nulls_last=True) if query.descending else expression.asc(nulls_first=True)
         for expression in SORTS[query.sort_key]()
