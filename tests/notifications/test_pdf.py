@@ -17,6 +17,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 from django.utils import timezone, translation
 from pypdf import PdfReader
 
@@ -241,3 +242,16 @@ def test_each_audit_event_is_archived_once_and_verified(settings, tmp_path: Path
     with pytest.raises(CommandError, match=re.escape(second.file.name)) as excinfo:
         call_command("verify_audit")
     assert "le fichier a disparu" in str(excinfo.value)
+    # The API hands over the archive still there; the lost one is a 404, not a 500.
+    client = Client()
+    client.force_login(school.principal)
+    url = "/api/v1/letters/{}/archives/{}/pdf/"
+    kept = client.get(url.format(letter.pk, 1))
+    assert kept.status_code == 200
+    assert b"".join(kept.streaming_content) == content_of_first  # type: ignore[attr-defined]
+    lost = client.get(url.format(letter.pk, 2))
+    assert lost.status_code == 404
+    assert lost.json() == {
+        "code": "not_found",
+        "detail": "Le fichier de cette archive a disparu.",
+    }

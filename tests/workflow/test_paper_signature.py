@@ -143,6 +143,10 @@ def test_a_referent_who_signs_on_paper_brings_the_letter_into_force(client: Clie
     assert "dans l'application" in text  # the other two signatures
     call_command("verify_audit", stdout=io.StringIO(), stderr=io.StringIO())
 
+    # A scan storage lost (a restore that left it behind) is a 404, not a 500.
+    signature.scan.storage.delete(signature.scan.name)
+    assert dan.get(scan_url).status_code == 404
+
 
 def test_the_deputy_records_the_principals_paper_signature_counted_once(client: Client) -> None:
     school, letter = _signing("Adjoint")

@@ -229,6 +229,11 @@ def test_the_letter_page_links_the_sealed_pdf_for_those_who_see_it(client):
     client.logout()
     assert client.get(f"/lettres/{letter.pk}/lettre-scellee.pdf").status_code == 302
 
+    # A file storage lost (a restore that left it behind) is a 404, not a 500.
+    Path(record.file.path).unlink()
+    client.force_login(school.referent1)
+    assert client.get(f"/lettres/{letter.pk}/lettre-scellee.pdf").status_code == 404
+
 
 def test_the_public_check_is_rate_limited(client, settings):
     from django.core.cache import cache

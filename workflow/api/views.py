@@ -525,10 +525,12 @@ class ArchivePdf(APIView):
         archive = Archive.objects.filter(event__letter=letter, event__sequence=sequence).first()
         if archive is None:
             raise exceptions.NotFound(_("Cette archive n'est pas (encore) disponible."))
+        try:
+            stored = archive.file.open("rb")
+        except FileNotFoundError as exc:  # storage lost it (a restore that missed it)
+            raise exceptions.NotFound(_("Le fichier de cette archive a disparu.")) from exc
         return FileResponse(
-            archive.file.open("rb"),
-            content_type="application/pdf",
-            filename=archive.file.name.rsplit("/", 1)[-1],
+            stored, content_type="application/pdf", filename=archive.file.name.rsplit("/", 1)[-1]
         )
 
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from governance.selectors import signed_in_user
 from workflow.models import Signature, SignatureMethod
-from workflow.web.access import letter_or_404
+from workflow.web.access import letter_or_404, stored_pdf
 
 
 @login_required
@@ -23,14 +23,9 @@ def paper_scan(request: HttpRequest, letter_id: int, signature_id: int) -> FileR
     )
     if signature is None:
         raise Http404(_("Cette signature n'a pas de scan."))
-    try:
-        stored = signature.scan.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404(_("Le scan de cette signature a disparu.")) from exc
-    return FileResponse(
-        stored,
-        as_attachment=True,
-        content_type="application/pdf",
+    return stored_pdf(
+        signature.scan,
         filename=f"signature-manuscrite-lettre-{letter.pk}-v{signature.version}-"
         f"{signature.signer.username}.pdf",
+        missing=_("Le scan de cette signature a disparu."),
     )

@@ -30,7 +30,7 @@ from config.client_address import client_address
 from governance.selectors import signed_in_user
 from workflow.audit.seal import Finding, SealUnavailable, verify_sealed
 from workflow.selectors.seal import latest_seal, public_facts, seal_by_sha256, seal_by_token
-from workflow.web.access import letter_or_404
+from workflow.web.access import letter_or_404, stored_pdf
 
 # The largest file the check reads: a sealed letter weighs far less.
 MAX_UPLOAD = 10 * 1024 * 1024
@@ -185,14 +185,9 @@ def sealed_pdf(request: HttpRequest, letter_id: int) -> FileResponse:
     sealed = latest_seal(letter)
     if sealed is None:
         raise Http404(_("Cette lettre n'a pas encore de version scellée."))
-    try:
-        stored = sealed.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404(_("Le fichier de la lettre scellée a disparu.")) from exc
-    return FileResponse(
-        stored,
-        as_attachment=True,
-        content_type="application/pdf",
+    return stored_pdf(
+        sealed.file,
         filename=f"lettre-de-mission-{letter.establishment.uai}-{letter.school_year.code}-"
         f"v{sealed.version}-scellee.pdf",
+        missing=_("Le fichier de la lettre scellée a disparu."),
     )
