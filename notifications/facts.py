@@ -26,6 +26,7 @@ from workflow.models import (
     OpinionValue,
     OutboxItem,
     Signature,
+    SignatureMethod,
     SignatureQuality,
 )
 from workflow.selectors.actors import actor_for
@@ -159,7 +160,7 @@ def _event_details(topic: str, letter: MissionLetter, event: AuditEvent) -> Deta
     listing_label, listing = "", list[str]()
     if event.action in OPINION_STEPS:
         facts += _opinion_facts(event, OPINION_STEPS[event.action], payload)
-    elif event.action == "sign":
+    elif event.action in ("sign", "record_paper_signature"):
         facts += _signature_facts(event, payload)
         listing_label, listing = _signatures(letter, payload.get("version"))
     elif payload.get("reason"):
@@ -216,11 +217,20 @@ def _opinion_facts(event: AuditEvent, council: str, payload: dict[str, Any]) -> 
 
 
 def _signature_facts(event: AuditEvent, payload: dict[str, Any]) -> list[Fact]:
-    facts = [Fact("Signée par", event.actor_label)]
+    """Who signed, as what, which version, when; a signature on paper names its
+    signatory (not the person who recorded it) and then who recorded it."""
+    paper = payload.get("method") == SignatureMethod.PAPER
+    signer = str(payload.get("signer_name") or event.actor_label) if paper else event.actor_label
+    facts = [Fact("Signée par", signer)]
     if payload.get("quality") in SignatureQuality.values:
         facts.append(Fact("En qualité de", str(SignatureQuality(payload["quality"]).label)))
     if payload.get("version") is not None:
         facts.append(Fact("Version signée", str(payload["version"])))
+    if paper:
+        facts.append(
+            Fact("Signature", "manuscrite, sur la version imprimée (scan joint à la lettre)")
+        )
+        facts.append(Fact("Enregistrée par", who(event)))
     facts.append(Fact("Le", when(event.created_at)))
     return facts
 

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
@@ -310,6 +311,34 @@ def test_signatures_name_the_signer_and_quality_and_in_force_tells_every_signato
         assert "Julien Bernard — Pour le chef d'établissement et par délégation, l'adjoint" in text
         assert "Sophie Durand — Le référent numérique" in text
         assert "Karim Benali — Le référent numérique" in text
+
+
+def test_a_paper_signature_names_its_signatory_and_who_recorded_it(
+    smtp: WholeMessages, settings: Any, tmp_path: Path
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    school = make_school("Papier-mail")
+    letter = advance(make_letter(school), school, "signature")
+    fire(letter, "sign", school.principal, **shown(letter))
+    fire(letter, "sign", school.referent2, **shown(letter))
+    # The principal records Sophie Durand's signature on the printed letter: the last.
+    scan = SimpleUploadedFile("scan.pdf", b"%PDF-1.4 signed on paper", "application/pdf")
+    mails = delivered(
+        smtp,
+        lambda: fire(
+            letter,
+            "record_paper_signature",
+            school.principal,
+            signer=school.referent1.pk,
+            scan=scan,
+        ),
+    )
+    text = flat(to(mails, school.referent1).text)
+    assert "Signée par : Sophie Durand" in text
+    assert "En qualité de : Le référent numérique" in text
+    assert "Signature : manuscrite, sur la version imprimée (scan joint à la lettre)" in text
+    assert "Enregistrée par : Claire Martin, chef d'établissement" in text
+    assert "Signée par : Claire Martin" not in text
 
 
 def test_a_principal_who_signs_herself_gets_no_signature_mail(smtp):
