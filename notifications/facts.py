@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from governance.models import CouncilKind, Meeting, User
 from notifications.emails import Details, Fact, quoted
 from workflow.lifecycle.councils import agenda_places
+from workflow.lifecycle.engine import available_transitions
 from workflow.models import (
     AuditEvent,
     Comment,
@@ -30,6 +31,7 @@ from workflow.models import (
     SignatureQuality,
 )
 from workflow.selectors.actors import actor_for
+from workflow.services.reminders import REMINDER_TOPIC
 
 # How a person acted, as the audit event records it (``Actor.quality_label``).
 ACTING_AS = {
@@ -85,6 +87,8 @@ def mail_details(item: OutboxItem) -> Details:
             return _comment_details(item)
         if item.event is None:
             return Details()
+        if item.topic == REMINDER_TOPIC and item.recipient is not None:
+            return _relance_details(item.letter, item.event, item.recipient)
         return _event_details(item.topic, item.letter, item.event)
 
 
@@ -180,6 +184,36 @@ def _event_details(topic: str, letter: MissionLetter, event: AuditEvent) -> Deta
             facts.append(Fact("Avis attendu à la séance du", when(meeting.starts_at)))
     link, label = _where_to_act(topic, letter, event, payload)
     return Details(facts, listing_label, listing, link, label)
+
+
+# The step each state waits for, as the topic that asks for it: where a « Relancer »
+# sends its recipient to act.
+_ASKED_IN: dict[str, str] = {
+    LetterState.CONCERTATION: "concertation_opened",
+    LetterState.PEDAGOGICAL_COUNCIL: "opinion_requested",
+    LetterState.BOARD: "opinion_requested",
+    LetterState.SIGNATURE: "signature_requested",
+    LetterState.REPORT_DUE: "report_due",
+}
+
+
+def _relance_details(letter: MissionLetter, event: AuditEvent, recipient: User) -> Details:
+    """« Relancer »: who asks, the letter's step and version, and what it waits for
+    from ``recipient`` — the steps their À faire lists — with the page where they act."""
+    actor = actor_for(recipient, letter)
+    # Named as the page's buttons name them: « Donner mon accord ».
+    steps = [f"« {t.label} »" for t in available_transitions(letter, recipient, actor) if t.to_do]
+    facts = [
+        Fact("Relancé par", who(event)),
+        Fact("Étape", f"{LetterState(letter.state).label}, version {letter.version}"),
+        Fact(
+            "Attendu de vous",
+            " ; ".join(steps) if steps else "plus rien : la lettre a avancé depuis la relance",
+        ),
+    ]
+    topic = _ASKED_IN.get(letter.state, "")
+    link, label = _where_to_act(topic, letter, event, event.payload or {})
+    return Details(facts, "", [], link, label)
 
 
 def _opinion_facts(event: AuditEvent, council: str, payload: dict[str, Any]) -> list[Fact]:

@@ -149,7 +149,13 @@ def test_the_mail_arrives_through_the_outbox(clock, setup):
     assert email.recipient == school.referent1
     assert email.to_address == school.referent1.email
     assert email.subject.startswith("Relance : une lettre de mission attend votre action")
-    assert f"/lettres/{letter.pk}/" in email.body_text
+    # The mail says who asks, the step, and what the letter waits for from this person
+    # (as their À faire names it), with a link to where they act.
+    text = " ".join(email.body_text.split())
+    assert "Relancé par : Claire Martin, chef d'établissement" in text
+    assert f"Étape : Concertation avec le(s) référent(s), version {letter.version}" in text
+    assert f"Attendu de vous : « {action_label('agree')} »" in text
+    assert f"/lettres/{letter.pk}/#action-agree" in email.body_text
 
 
 # The API ---------------------------------------------------------------------------------
