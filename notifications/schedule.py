@@ -36,18 +36,35 @@ def latest_due_occurrence(
     return due[-1] if due else None
 
 
+# The départements with public holidays of their own, as the ``holidays`` library names
+# them: Alsace-Moselle's local law (Good Friday, 26 December) and the overseas
+# départements (the abolition of slavery, and others).
+LOCAL_HOLIDAYS = {
+    "057": "57",
+    "067": "6AE",
+    "068": "6AE",
+    "971": "971",
+    "972": "972",
+    "973": "973",
+    "974": "974",
+    "976": "976",
+}
+
+
 @functools.cache
-def public_holidays(year: int) -> frozenset[dt.date]:
-    """The French public holidays (jours fériés) of ``year``, from the ``holidays``
-    library, which follows the law (Easter and its movable feasts included) rather
-    than a list kept by hand."""
-    return frozenset(holidays.France(years=year))
+def public_holidays(year: int, department_code: str = "") -> frozenset[dt.date]:
+    """The French public holidays (jours fériés) of ``year`` in the département
+    ``department_code`` (as the directory writes it, « 057 »; empty: the national
+    ones), from the ``holidays`` library, which follows the law (Easter and its movable
+    feasts included) rather than a list kept by hand."""
+    return frozenset(holidays.France(years=year, subdiv=LOCAL_HOLIDAYS.get(department_code)))
 
 
 @dataclass(frozen=True)
 class QuietCalendar:
-    """The days no reminder goes out: weekends, French public holidays, and the school
-    holidays of each zone (``QuietPeriod``, edited in the administration or loaded by
+    """The days no reminder goes out: weekends, French public holidays (with those of
+    Alsace-Moselle and overseas where the establishment is), and the school holidays of
+    each zone (``QuietPeriod``, edited in the administration or loaded by
     ``import_school_calendar``)."""
 
     periods: tuple[tuple[str, dt.date, dt.date], ...]
@@ -56,16 +73,19 @@ class QuietCalendar:
     def load(cls) -> QuietCalendar:
         return cls(tuple(QuietPeriod.objects.values_list("zone", "starts_on", "ends_on")))
 
-    def is_quiet(self, day: dt.date, zone: str) -> bool:
-        if day.weekday() >= 5 or day in public_holidays(day.year):
+    def is_quiet(self, day: dt.date, zone: str, department_code: str = "") -> bool:
+        """Whether ``day`` is quiet for an establishment of ``zone`` in the département
+        ``department_code`` (its own public holidays count, Alsace-Moselle's included)."""
+        if day.weekday() >= 5 or day in public_holidays(day.year, department_code):
             return True
         return any(z == zone and start <= day <= end for z, start, end in self.periods)
 
-    def next_working_day(self, day: dt.date, zone: str) -> dt.date:
-        """``day`` itself when it is a working day in ``zone``, else the first one after
-        (looked for over a year at most: holidays that never end are a data error)."""
+    def next_working_day(self, day: dt.date, zone: str, department_code: str = "") -> dt.date:
+        """``day`` itself when it is a working day in ``zone`` and the département, else
+        the first one after (looked for over a year at most: holidays that never end
+        are a data error)."""
         for offset in range(366):
             candidate = day + dt.timedelta(days=offset)
-            if not self.is_quiet(candidate, zone):
+            if not self.is_quiet(candidate, zone, department_code):
                 return candidate
         raise ValueError(f"no working day in zone {zone} for a year from {day}")

@@ -846,7 +846,8 @@ def _chunks(letters: QuerySet[MissionLetter], size: int) -> Iterator[list[Missio
 
 def plan_reminders(today: dt.date | None = None) -> PlanResult:
     """Create the reminders due today under every active policy. On a quiet day (a
-    weekend, the school holidays of the académie's zone) nothing is sent: the latest
+    weekend, a public holiday where the establishment is, the school holidays of the
+    académie's zone) nothing is sent: the latest
     reminder that fell due waits for the next working day. Only the latest due
     occurrence is sent, so a long pause never ends in a burst.
 
@@ -869,7 +870,10 @@ def plan_reminders(today: dt.date | None = None) -> PlanResult:
             facts = SweepFacts.load(state, chunk, anchors)
             for policy in state_policies:
                 for letter in chunk:
-                    if calendar.is_quiet(today, letter.establishment.academy.holiday_zone):
+                    establishment = letter.establishment
+                    if calendar.is_quiet(
+                        today, establishment.academy.holiday_zone, establishment.department_code
+                    ):
                         quiet += 1
                         continue
                     created += _remind(policy, letter, facts, today)

@@ -18,7 +18,7 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from governance.models import Academy, HolidayZone
+from governance.models import Academy, Establishment, HolidayZone
 from notifications.models import Email, QuietPeriod, Reminder, ReminderPolicy
 from notifications.schedule import QuietCalendar
 from notifications.school_calendar import (
@@ -134,6 +134,25 @@ def test_a_reminder_due_on_a_quiet_day_goes_out_on_the_next_working_day(clock, d
     for day in days(due, sent - dt.timedelta(days=1)):
         assert sent_on(clock, day) == set(), day
     assert sent_on(clock, sent) == {(letter.pk, due)}
+
+
+def test_good_friday_is_quiet_in_alsace_moselle_only(clock):
+    """Good Friday (26 March 2027) is a public holiday under Alsace-Moselle's local law:
+    a school in Moselle hears on Monday after Easter Monday, one in Côte-d'Or that day."""
+    good_friday = dt.date(2027, 3, 26)
+    metz = due_on(clock, good_friday, "Metz")
+    Establishment.objects.filter(pk=metz.establishment_id).update(department_code="057")
+    dijon = due_on(clock, good_friday, "Dijon")
+    Establishment.objects.filter(pk=dijon.establishment_id).update(department_code="021")
+    assert sent_on(clock, good_friday) == {(dijon.pk, good_friday)}
+    for day in days(dt.date(2027, 3, 27), dt.date(2027, 3, 29)):  # weekend, Easter Monday
+        assert sent_on(clock, day) == set(), day
+    assert sent_on(clock, dt.date(2027, 3, 30)) == {(metz.pk, good_friday)}
+    # 26 December is the other local holiday; Strasbourg's Alsace counts them too.
+    calendar = QuietCalendar.load()
+    boxing_day = dt.date(2028, 12, 26)  # a Tuesday
+    assert calendar.is_quiet(boxing_day, HolidayZone.B, "067")
+    assert not calendar.is_quiet(boxing_day, HolidayZone.B, "021")
 
 
 def test_the_calendar_names_the_next_working_day_per_zone():
