@@ -86,9 +86,13 @@ _ZONE_ACADEMIES = {
     ),
     HolidayZone.C: "creteil montpellier paris toulouse versailles",
     HolidayZone.CORSE: "corse",
+    HolidayZone.GUADELOUPE: "guadeloupe",
+    HolidayZone.GUYANE: "guyane",
+    HolidayZone.MARTINIQUE: "martinique",
+    HolidayZone.MAYOTTE: "mayotte",
+    HolidayZone.REUNION: "la-reunion reunion",
     HolidayZone.OUTRE_MER: (
-        "guadeloupe guyane martinique mayotte la-reunion reunion polynesie-francaise "
-        "nouvelle-caledonie saint-pierre-et-miquelon wallis-et-futuna"
+        "polynesie-francaise nouvelle-caledonie saint-pierre-et-miquelon wallis-et-futuna"
     ),
 }
 ACADEMY_ZONES = {

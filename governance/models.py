@@ -78,6 +78,14 @@ class HolidayZone(models.TextChoices):
     B = "B", _("Zone B")
     C = "C", _("Zone C")
     CORSE = "corse", _("Corse")
+    # The overseas académies each have a calendar of their own (La Réunion's summer is
+    # December and January).
+    GUADELOUPE = "guadeloupe", _("Guadeloupe")
+    GUYANE = "guyane", _("Guyane")
+    MARTINIQUE = "martinique", _("Martinique")
+    MAYOTTE = "mayotte", _("Mayotte")
+    REUNION = "reunion", _("La Réunion")
+    # The other territories, whose calendars the application does not load.
     OUTRE_MER = "outre_mer", _("Outre-mer")
 
 

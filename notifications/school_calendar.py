@@ -25,9 +25,10 @@ file name.
 
 Loading is idempotent: a zone's holiday is known by its label (« Vacances de Noël
 2026-2027 », the same from the CSV or the ICS); loading the file again changes nothing,
-and a newer file corrects the dates. Rows for teachers only (« Enseignants ») and for
-zones the application does not know (overseas, whose calendars differ from one
-territory to the next) are skipped.
+and a newer file corrects the dates. The overseas académies (Guadeloupe, Guyane,
+Martinique, Mayotte, La Réunion) each have their own zone, whose dates are read in
+their own time. Rows for teachers only (« Enseignants ») and for the territories the
+application does not know (Polynésie, Nouvelle-Calédonie, …) are skipped.
 
 The calendar also says which académies are in which zone (the CSV's « Académies »
 column, ``location``; a per-zone ICS's event locations): each académie of the
@@ -73,11 +74,26 @@ COLUMNS = {
 }
 OPTIONAL_COLUMNS = {"population", "location"}
 
+# Each zone as the export's « Zones » column names it (normalized).
 ZONES = {
-    "zone a": HolidayZone.A,
-    "zone b": HolidayZone.B,
-    "zone c": HolidayZone.C,
+    "zone-a": HolidayZone.A,
+    "zone-b": HolidayZone.B,
+    "zone-c": HolidayZone.C,
     "corse": HolidayZone.CORSE,
+    "guadeloupe": HolidayZone.GUADELOUPE,
+    "guyane": HolidayZone.GUYANE,
+    "martinique": HolidayZone.MARTINIQUE,
+    "mayotte": HolidayZone.MAYOTTE,
+    "la-reunion": HolidayZone.REUNION,
+    "reunion": HolidayZone.REUNION,
+}
+# Where an overseas zone's days are counted: its dates are instants at its own midnight.
+LOCAL_TIME = {
+    HolidayZone.GUADELOUPE: ZoneInfo("America/Guadeloupe"),
+    HolidayZone.GUYANE: ZoneInfo("America/Cayenne"),
+    HolidayZone.MARTINIQUE: ZoneInfo("America/Martinique"),
+    HolidayZone.MAYOTTE: ZoneInfo("Indian/Mayotte"),
+    HolidayZone.REUNION: ZoneInfo("Indian/Reunion"),
 }
 
 
@@ -85,16 +101,17 @@ class CalendarFileError(ValueError):
     """The file is not an export of the « Calendrier scolaire » dataset."""
 
 
-def official_date(value: str) -> dt.date:
-    """The official day of one of the dataset's dates: the day in Paris of the instant
-    it writes (a bare ``2026-12-19`` is that day)."""
+def official_date(value: str, local: ZoneInfo = PARIS) -> dt.date:
+    """The official day of one of the dataset's dates: the day, in the zone's own time
+    (``local``: Paris, or an overseas zone's), of the instant it writes (a bare
+    ``2026-12-19`` is that day)."""
     text = value.strip()
     if "T" not in text:
         return dt.date.fromisoformat(text[:10])
     moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         return moment.date()
-    return moment.astimezone(PARIS).date()
+    return moment.astimezone(local).date()
 
 
 def quiet_span(departure: dt.date, resumption: dt.date) -> tuple[dt.date, dt.date]:
@@ -162,14 +179,17 @@ def _read_csv(text: str) -> tuple[Spans, int, dict[str, str]]:
             index = column.get(key)
             return row[index].strip() if index is not None and index < len(row) else ""
 
-        zone = ZONES.get(cell("zones").lower())
+        zone = ZONES.get(normalized(cell("zones")))
         if cell("location") and cell("zones"):
             academy_zones[cell("location")][zone or HolidayZone.OUTRE_MER] += 1
         if zone is None or "enseignant" in cell("population").lower():
             skipped += 1
             continue
+        local = LOCAL_TIME.get(zone, PARIS)
         try:
-            first, last = quiet_span(official_date(cell("start")), official_date(cell("end")))
+            first, last = quiet_span(
+                official_date(cell("start"), local), official_date(cell("end"), local)
+            )
         except ValueError:  # no end published yet (« Début des vacances d'été »), or no date
             skipped += 1
             continue

@@ -198,11 +198,12 @@ def test_the_export_with_field_names_and_utc_instants_reads_the_same_days():
         # Midnight in Paris, written in UTC: the official day is the day in Paris.
         + "Vacances de Noël;-;2026-12-18T23:00:00+00:00;2027-01-03T23:00:00+00:00;"
         "Dijon;Zone A;2026-2027\n"
-        # Teachers' duplicate, an overseas territory, a summer without its end: skipped.
+        # Teachers' duplicate, a territory without a zone here, a summer without its
+        # end: skipped.
          + "Vacances d'Été;Enseignants;2027-07-03T22:00:00+00:00;2027-08-31T22:00:00+00:00;"
         "Dijon;Zone A;2026-2027\n"
-        + "Vacances de Noël;-;2026-12-19T00:00:00-04:00;2027-01-04T00:00:00-04:00;"
-        "Guadeloupe;Guadeloupe;2026-2027\n"
+        + "Vacances de Noël;-;2026-12-19T00:00:00-10:00;2027-01-04T00:00:00-10:00;"
+        "Polynésie;Polynésie;2026-2027\n"
         + "Début des Vacances d'Été;-;2027-07-03T22:00:00+00:00;;Dijon;Zone A;2026-2027\n"
     )
     result = import_school_calendar(text)
@@ -368,6 +369,34 @@ def test_a_csv_location_is_matched_without_case_or_accents():
     academy.refresh_from_db()
     assert academy.holiday_zone == HolidayZone.B
     assert result.academies_set == [("Académie d'Orléans-Tours", "Zone B")]
+
+
+def test_an_overseas_academie_keeps_its_own_calendar_in_its_own_time(clock):
+    """La Réunion's long holidays are the austral summer, December to January. Its
+    dates are instants at midnight in Saint-Denis (UTC+4), written in UTC: the days are
+    Réunion's, not Paris's. Its schools' reminders wait; a zone A school's go out."""
+    reunion = Academy.objects.create(code="la-reunion", name="Académie de La Réunion")
+    dijon = Academy.objects.create(code="dijon", name="Académie de Dijon")
+    text = (
+        HEADER_FIELDS
+        + "Vacances de l'été austral;-;2026-12-18T20:00:00+00:00;2027-01-24T20:00:00+00:00;"
+        "La Réunion;La Réunion;2026-2027\n"
+    )
+    result = import_school_calendar(text)
+    assert result.academies_set == [("Académie de La Réunion", "La Réunion")]
+    period = QuietPeriod.objects.get()
+    # From Saturday 19 December (midnight in Saint-Denis) to the eve of Monday 25
+    # January, when pupils come back; read in Paris time, the end would be a day early.
+    assert (period.zone, period.starts_on, period.ends_on) == (
+        HolidayZone.REUNION,
+        dt.date(2026, 12, 19),
+        dt.date(2027, 1, 24),
+    )
+    in_summer = dt.date(2027, 1, 12)  # a Tuesday: Dijon's schools are back
+    waiting = due_on(clock, in_summer, "Reunion", academy=reunion)
+    going = due_on(clock, in_summer, "Dijon", academy=dijon)
+    assert sent_on(clock, in_summer) == {(going.pk, in_summer)}
+    assert sent_on(clock, dt.date(2027, 1, 25)) == {(waiting.pk, in_summer)}
 
 
 def test_a_reminder_in_the_holidays_of_the_zone_the_calendar_gave_waits(clock):

@@ -14,7 +14,11 @@ from notifications.school_calendar import (
     zone_from_file_name,
 )
 
-ZONE_CHOICES = {zone.value.lower(): zone.value for zone in HolidayZone if zone.value != "outre_mer"}
+# The zones the ministry publishes an iCalendar file for.
+ZONE_CHOICES = {
+    zone.value.lower(): zone.value
+    for zone in (HolidayZone.A, HolidayZone.B, HolidayZone.C, HolidayZone.CORSE)
+}
 
 
 class Command(BaseCommand):
