@@ -57,7 +57,8 @@ def public_holidays(year: int, department_code: str = "") -> frozenset[dt.date]:
     ``department_code`` (as the directory writes it, « 057 »; empty: the national
     ones), from the ``holidays`` library, which follows the law (Easter and its movable
     feasts included) rather than a list kept by hand."""
-    return frozenset(holidays.France(years=year, subdiv=LOCAL_HOLIDAYS.get(department_code)))
+    subdivision = LOCAL_HOLIDAYS.get(department_code.zfill(3))  # « 57 » as « 057 »
+    return frozenset(holidays.France(years=year, subdiv=subdivision))
 
 
 @dataclass(frozen=True)

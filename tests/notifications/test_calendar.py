@@ -153,6 +153,7 @@ def test_good_friday_is_quiet_in_alsace_moselle_only(clock):
     boxing_day = dt.date(2028, 12, 26)  # a Tuesday
     assert calendar.is_quiet(boxing_day, HolidayZone.B, "067")
     assert not calendar.is_quiet(boxing_day, HolidayZone.B, "021")
+    assert calendar.is_quiet(boxing_day, HolidayZone.B, "68")  # as an administrator types it
 
 
 def test_the_calendar_names_the_next_working_day_per_zone():
