@@ -259,3 +259,68 @@ def test_marking_resolved_a_request_corrected_since_is_refused_on_the_page(world
     assert f"corrigé par {school.referent1.get_full_name()} le " in page
     assert "PIX et ENT ?" in page
     assert _stored(request).resolved_at is None
+
+
+def test_an_answer_to_a_request_corrected_since_it_was_read_is_refused(world: World):
+    """The principal opens the page; the référent then corrects her request. The answer
+    written to the old text is not published: the page says what changed, by whom, and
+    keeps the typed answer; answered from the request as it stands, it is."""
+    school, letter = world.at("concertation")
+    request = add_comment(
+        letter_id=letter.pk, user=school.referent1, body="PIX ?", is_change_request=True
+    )
+    client = Client()
+    client.force_login(school.principal)
+    page = client.get(f"/lettres/{letter.pk}/").content.decode()
+    shown = dict(form_fields(page, f"repondre-{request.pk}"))
+    assert shown["base_revision"] == ["1"]
+    edit_comment(
+        letter_id=letter.pk, comment_id=request.pk, user=school.referent1, body="PIX et ENT ?"
+    )
+    answer = {**shown, "body": "D'accord pour PIX."}
+    response = client.post(f"/lettres/{letter.pk}/commentaires/", answer)
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "La demande a été modifiée entre-temps (corrigé par " in page
+    assert f"{school.referent1.get_full_name()} le " in page
+    assert "votre réponse n&#x27;est pas publiée" in page
+    assert "D&#x27;accord pour PIX." in page  # the typed answer, kept in its form
+    assert not Comment.objects.filter(answers=request).exists()
+
+    again = dict(form_fields(page, f"repondre-{request.pk}"))
+    assert again["base_revision"] == ["2"]
+    client.post(f"/lettres/{letter.pk}/commentaires/", {**again, "body": "D'accord pour les deux."})
+    assert Comment.objects.get(answers=request).body == "D'accord pour les deux."
+
+
+def test_the_api_refuses_an_answer_to_a_stale_request_with_409(world: World):
+    school, letter = world.at("concertation")
+    request = add_comment(
+        letter_id=letter.pk, user=school.referent1, body="PIX ?", is_change_request=True
+    )
+    edit_comment(letter_id=letter.pk, comment_id=request.pk, user=school.referent1, body="ENT ?")
+    api = _api(school.principal)
+    url = f"/api/v1/letters/{letter.pk}/comments/"
+    stale = api.post(
+        url, {"body": "Oui", "answers": request.pk, "answers_revision": 1}, format="json"
+    )
+    assert stale.status_code == 409, stale.content
+    assert stale.json()["code"] == "stale_revision"
+    assert "La demande a été modifiée entre-temps (corrigé par " in stale.json()["detail"]
+    wrong = api.post(
+        url, {"body": "Oui", "answers": request.pk, "answers_revision": "2"}, format="json"
+    )
+    assert wrong.status_code == 400
+    assert "answers_revision" in wrong.json()["errors"]
+    # Deleted by its author, the request says so rather than « not a request ».
+    delete_comment(letter_id=letter.pk, comment_id=request.pk, user=school.referent1)
+    gone = api.post(
+        url, {"body": "Oui", "answers": request.pk, "answers_revision": 3}, format="json"
+    )
+    assert gone.status_code == 400
+    assert gone.json()["errors"]["answers"] == [
+        "Cette demande a été supprimée par son auteur : rien n'y est à faire."
+    ]
+    # A message that answers nothing may say so with nulls.
+    plain = api.post(url, {"body": "Oui", "answers": None, "answers_revision": None}, format="json")
+    assert plain.status_code == 201

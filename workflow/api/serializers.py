@@ -264,6 +264,13 @@ class CommentSerializer(serializers.ModelSerializer):
         help_text="La demande de modification à laquelle ce message répond (le chef "
         "d'établissement ou son adjoint par délégation).",
     )
+    answers_revision = serializers.IntegerField(
+        write_only=True,
+        required=False,
+        allow_null=True,
+        help_text="La révision de la demande telle que le client l'a lue (son `revision`) : "
+        "corrigée ou supprimée depuis, la réponse est refusée (409 `stale_revision`).",
+    )
     request_state = serializers.SerializerMethodField(
         help_text="Pour une demande de modification : `open` tant que personne n'y a répondu "
         "ni ne l'a marquée traitée, puis `answered` ou `resolved` ; sinon `null`."
@@ -298,6 +305,7 @@ class CommentSerializer(serializers.ModelSerializer):
             "editable_until",
             "is_change_request",
             "answers",
+            "answers_revision",
             "request_state",
             "resolved_at",
             "resolved_by",

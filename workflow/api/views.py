@@ -332,6 +332,7 @@ class LetterViewSet(
                 indicator_id=data.get("indicator"),
                 is_change_request=data.get("is_change_request", False),
                 answers_id=data.get("answers"),
+                answers_revision=data.get("answers_revision"),
             )
             return _comment_response(letter, comment.pk, status.HTTP_201_CREATED)
         return self._paginated(thread(letter), CommentSerializer)

@@ -119,6 +119,10 @@ def answer_refusal(
                 "demandes de modification."
             )
         )
+    if comment.is_change_request and comment.deleted_at is not None:
+        return InvalidInput(
+            {field: [_("Cette demande a été supprimée par son auteur : rien n'y est à faire.")]}
+        )
     if request_state(comment) is None:
         return InvalidInput({field: [_("Ce message n'est pas une demande de modification.")]})
     return None

@@ -108,11 +108,14 @@ def add_comment(
     indicator_id: object = None,
     is_change_request: object = False,
     answers_id: object = None,
+    answers_revision: object = None,
 ) -> Comment:
     """A message in the concertation thread, by the principal's side or a référent,
     optionally about one mission or indicator (their ids, as the client sent them).
     A référent's may be a change request (``is_change_request``); the principal's side
-    may answer one (``answers_id``). The other participants are told."""
+    may answer one (``answers_id``), as read at its revision ``answers_revision`` when
+    given: a request corrected or deleted since is not answered unseen. The other
+    participants are told."""
     body = clean_body(body)
     if not isinstance(is_change_request, bool):
         raise InvalidInput({"is_change_request": [_("Vrai ou faux est attendu.")]})
@@ -131,6 +134,11 @@ def add_comment(
             refusal = answer_refusal(letter, actor, answered)
             if refusal is not None:
                 raise refusal
+            if answers_revision is not None:
+                if isinstance(answers_revision, bool) or not isinstance(answers_revision, int):
+                    raise InvalidInput({"answers_revision": [_("Un entier est attendu.")]})
+                if answers_revision != answered.revision:
+                    raise _stale_comment(answered, user, answering=True)
         mission = indicator = None
         anchor = ""
         if mission_id is not None:
@@ -168,10 +176,10 @@ def _when(moment: dt.datetime) -> str:
     return timezone.localtime(moment).strftime("%d/%m/%Y à %H:%M")
 
 
-def _stale_comment(comment: Comment, user: User) -> StaleRevision:
-    """The refusal of a change based on an older revision of ``comment``, saying what
-    was done to it since (the latest of a correction, a deletion, a resolution), by
-    whom and when."""
+def _stale_comment(comment: Comment, user: User, *, answering: bool = False) -> StaleRevision:
+    """The refusal of a change (``answering``: of an answer) based on an older revision
+    of ``comment``, saying what was done to it since (the latest of a correction, a
+    deletion, a resolution), by whom and when."""
     done: list[tuple[dt.datetime, str]] = []
 
     def by(person: User | None) -> str:
@@ -204,6 +212,14 @@ def _stale_comment(comment: Comment, user: User) -> StaleRevision:
                 _("marqué comme traité par %(name)s le %(when)s")
                 % {"name": by(comment.resolved_by), "when": _when(comment.resolved_at)},
             )
+        )
+    if answering:
+        return StaleRevision(
+            _(
+                "La demande a été modifiée entre-temps (%(what)s) : votre réponse n'est pas "
+                "publiée. Relisez la demande telle qu'elle est maintenant, puis répondez."
+            )
+            % {"what": max(done)[1] if done else _("modifiée")}
         )
     if not done:
         return StaleRevision(

@@ -72,6 +72,7 @@ def comment(request: HttpRequest, letter_id: int) -> HttpResponse:
             body=body,
             is_change_request=is_change_request,
             answers_id=answers,
+            answers_revision=_base_revision(request) if answers else None,
         )
     except NotPermitted as exc:
         raise PermissionDenied(exc.detail) from exc
