@@ -17,6 +17,7 @@ from governance.demo import CARNOT_UAI
 from tests.browser.helpers import check, sign_in, sign_out
 from workflow.models import Comment, LetterState, MissionLetter
 from workflow.selectors.comments import request_state, thread
+from workflow.services.comments import edit_comment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -107,6 +108,23 @@ def test_a_change_request_corrected_by_its_author_then_answered(browser_page: An
     page.wait_for_url(f"**/lettres/{letter.pk}/#message-{request.pk}")
     message.get_by_text("Répondre à cette demande").click()
     message.get_by_label("Votre réponse").fill("C'est retiré : voyez la version 2.")
+    # Meanwhile, Sophie Durand corrects her request once more: the answer written to
+    # the old text is not published; the page says so, and keeps it.
+    edit_comment(
+        letter_id=letter.pk,
+        comment_id=request.pk,
+        user=request.author,
+        body=request.body + " Et la mission PIX aussi.",
+    )
+    message.get_by_role("button", name="Envoyer la réponse").click()
+    expect(message.get_by_text(re.compile("La demande a été modifiée entre-temps"))).to_be_visible()
+    expect(message.locator(".fr-callout__text")).to_contain_text("Et la mission PIX aussi.")
+    expect(message.get_by_label("Votre réponse")).to_have_value(
+        "C'est retiré : voyez la version 2."
+    )
+    assert not Comment.objects.filter(letter=letter, answers=request).exists()
+    check(page, f"commentaires-03b-reponse-a-une-demande-corrigee-{width}")
+    message.get_by_label("Votre réponse").fill("ENT et PIX sont retirés : voyez la version 2.")
     message.get_by_role("button", name="Envoyer la réponse").click()
     expect(page.get_by_role("status").filter(has_text="Réponse publiée.")).to_be_visible()
     expect(
