@@ -494,7 +494,7 @@ def mail(count: int) -> dict[str, Any]:
 
 def pdf(count: int) -> dict[str, Any]:
     """Render the archive PDF of ``count`` events (the latest of closed letters: the
-    fullest snapshots), as ``notifications.services._render_one_archive`` does."""
+    fullest snapshots), as ``notifications.services._archive_of`` does."""
     events = list(
         AuditEvent.objects.filter(action="acknowledge_report").order_by("-pk")[: count + 1]
     )

@@ -9,7 +9,7 @@ import datetime as dt
 import hashlib
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from smtplib import (
@@ -18,7 +18,7 @@ from smtplib import (
     SMTPRecipientsRefused,
     SMTPResponseException,
 )
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -213,6 +213,10 @@ ARCHIVE_LEASE = dt.timedelta(minutes=5)
 ARCHIVE_WORKER_DIED = "Le processus qui produisait l'archive s'est arrêté avant de l'enregistrer."
 
 
+# What a leased request makes before it is stored: an archive's PDF, a sealed letter.
+Made = TypeVar("Made")
+
+
 @dataclass(frozen=True)
 class _ArchiveClaim:
     """An archive request this worker holds until ``lease``."""
@@ -252,10 +256,6 @@ def _claim(kind: str, worker_died: str) -> _ArchiveClaim | None:
     return _ArchiveClaim(item_id=item.pk, event=item.event, lease=lease, attempts=item.attempts)
 
 
-def _claim_archive() -> _ArchiveClaim | None:
-    return _claim(OutboxKind.ARCHIVE, ARCHIVE_WORKER_DIED)
-
-
 def _held(claim: _ArchiveClaim) -> QuerySet[OutboxItem]:
     """The claimed request, as long as this worker's lease is still its own."""
     return OutboxItem.objects.filter(
@@ -272,10 +272,52 @@ def _archive_failed(claim: _ArchiveClaim, exc: Exception) -> None:
     )
 
 
-def _store_archive(claim: _ArchiveClaim, pdf: bytes, label: str) -> bool:
+def _run_leased(
+    kind: str,
+    worker_died: str,
+    make: Callable[[AuditEvent], Made],
+    store: Callable[[_ArchiveClaim, Made], bool],
+) -> bool:
+    """Claim one due request of ``kind`` (``_claim``), make its file from its event with
+    no transaction open (``make``: slow, maybe a network call) and store it (``store``:
+    only if the lease is still this worker's). A failure is tried again after the
+    backoff. False when no request is due."""
+    claim = _claim(kind, worker_died)
+    if claim is None:
+        return False
+    event = claim.event
+    try:
+        made = make(event)
+    except Exception as exc:
+        logger.exception("%s of event %s failed", kind, event.pk)
+        _archive_failed(claim, exc)
+        return True
+    if not store(claim, made):
+        logger.warning("%s of event %s: lease lost, another worker stores it", kind, event.pk)
+    return True
+
+
+def _run_pending(one: Callable[[], bool], limit: int) -> int:
+    """Run ``one`` until no request is due, ``limit`` times at most; how many ran."""
+    done = 0
+    while done < limit and one():
+        done += 1
+    return done
+
+
+def _archive_of(event: AuditEvent) -> tuple[bytes, str]:
+    """The step's PDF, and the step named in French, as the history names it: at the
+    PDF's foot and in the file's name, whatever language the worker runs in."""
+    with translation.override(settings.LANGUAGE_CODE):
+        label = action_label(event.action)
+    return render_event_pdf(event, action_label=label), label
+
+
+def _store_archive(claim: _ArchiveClaim, made: tuple[bytes, str]) -> bool:
     """Store the PDF and mark the request done, in one transaction, if the lease is still
     this worker's (its update locks the request until the commit); False, storing
     nothing, when another worker has taken the request over."""
+    pdf, label = made
     event = claim.event
     with transaction.atomic():
         if not _held(claim).update(status=OutboxStatus.DONE, done_at=timezone.now()):
@@ -291,33 +333,12 @@ def _store_archive(claim: _ArchiveClaim, pdf: bytes, label: str) -> bool:
     return True
 
 
-def _render_one_archive() -> bool:
-    """Claim one due archive request, render its PDF with no transaction open and store
-    it. False when none is due."""
-    claim = _claim_archive()
-    if claim is None:
-        return False
-    event = claim.event
-    # The step named in French, as the history names it: at the PDF's foot and in the
-    # file's name, whatever language the worker runs in.
-    with translation.override(settings.LANGUAGE_CODE):
-        label = action_label(event.action)
-    try:
-        pdf = render_event_pdf(event, action_label=label)
-    except Exception as exc:
-        logger.exception("archive of event %s failed", event.pk)
-        _archive_failed(claim, exc)
-        return True
-    if not _store_archive(claim, pdf, label):
-        logger.warning("archive of event %s: lease lost, another worker stores it", event.pk)
-    return True
-
-
 def render_pending_archives(limit: int = 20) -> int:
-    done = 0
-    while done < limit and _render_one_archive():
-        done += 1
-    return done
+    """Render and store the due archive requests, ``limit`` at most; how many ran."""
+    return _run_pending(
+        lambda: _run_leased(OutboxKind.ARCHIVE, ARCHIVE_WORKER_DIED, _archive_of, _store_archive),
+        limit,
+    )
 
 
 # Sealing ------------------------------------------------------------------------------------
@@ -329,13 +350,16 @@ def render_pending_archives(limit: int = 20) -> int:
 SEAL_WORKER_DIED = "Le processus qui scellait la lettre s'est arrêté avant de l'enregistrer."
 
 
-def _claim_seal() -> _ArchiveClaim | None:
-    return _claim(OutboxKind.SEAL, SEAL_WORKER_DIED)
+def _seal_of(event: AuditEvent) -> tuple[str, Sealed]:
+    """The letter's sealed PDF, rendered and sealed, with the token of its public check."""
+    token = new_token()
+    return token, sealed_letter_pdf(event.snapshot, token)
 
 
-def _store_seal(claim: _ArchiveClaim, token: str, sealed: Sealed) -> bool:
+def _store_seal(claim: _ArchiveClaim, made: tuple[str, Sealed]) -> bool:
     """Store the sealed PDF and mark the request done, in one transaction, if the lease
     is still this worker's; False, storing nothing, when another worker has taken over."""
+    token, sealed = made
     event = claim.event
     version = event.snapshot["content"]["version"]
     with transaction.atomic():
@@ -359,29 +383,11 @@ def _store_seal(claim: _ArchiveClaim, token: str, sealed: Sealed) -> bool:
     return True
 
 
-def _seal_one() -> bool:
-    """Claim one due seal request, render and seal its letter, store it. False when none
-    is due."""
-    claim = _claim_seal()
-    if claim is None:
-        return False
-    token = new_token()
-    try:
-        sealed = sealed_letter_pdf(claim.event.snapshot, token)
-    except Exception as exc:
-        logger.exception("seal of letter %s failed", claim.event.letter_id)
-        _archive_failed(claim, exc)
-        return True
-    if not _store_seal(claim, token, sealed):
-        logger.warning("seal of event %s: lease lost, another worker stores it", claim.event.pk)
-    return True
-
-
 def render_pending_seals(limit: int = 10) -> int:
-    done = 0
-    while done < limit and _seal_one():
-        done += 1
-    return done
+    """Seal and store the due letters in force, ``limit`` at most; how many ran."""
+    return _run_pending(
+        lambda: _run_leased(OutboxKind.SEAL, SEAL_WORKER_DIED, _seal_of, _store_seal), limit
+    )
 
 
 # Sending -----------------------------------------------------------------------------------

@@ -126,8 +126,8 @@ def test_a_worker_that_outlived_its_lease_stores_nothing(
     stored_by_b: list[str] = []
     real_store = services._store_archive
 
-    def store(claim: Any, pdf: bytes, label: str) -> bool:
-        done = real_store(claim, pdf, label)
+    def store(claim: Any, made: tuple[bytes, str]) -> bool:
+        done = real_store(claim, made)
         stored_by_b.append("stored" if done else "dropped")
         return done
 
