@@ -107,8 +107,8 @@ class StaleRevision(WorkflowError):
 class EntryConflict:
     """One entry of the year-end report that another person saved since the page (or
     the client) read it: ``entry`` is ``outcome`` (``id``: the mission), ``result``
-    (``id``: the indicator) or ``closing`` (the three closing texts); ``stored``: its
-    values now, with who saved them and when."""
+    (``id``: the indicator) or ``closing`` (the three closing texts, one of which another
+    person changed); ``stored``: its values now, with who saved them and when."""
 
     entry: str
     id: int | None

@@ -638,16 +638,35 @@ class OutcomeStatus(models.TextChoices):
     NOT_DONE = "not_done", _("Non réalisée")
 
 
+# The report's closing texts, each kept with the revision it last changed at.
+CLOSING_FIELDS = ("difficulties", "training_needs", "proposals")
+
+
+def closing_revisions_at_creation() -> dict[str, int]:
+    """A new report's closing texts: written at its first revision."""
+    return dict.fromkeys(CLOSING_FIELDS, 1)
+
+
 class YearEndReport(Revised):
     """The compte rendu de mission, written together by the letter's référents and sent
     to the principal and the DAN (seed 004). Pre-filled from the letter when due. Its
-    own revision covers the three closing texts; each mission's outcome and each
-    indicator's result has its own."""
+    own revision covers the three closing texts, and ``closing_revisions`` says at which
+    revision each of them last changed, so that two référents writing two different
+    texts are both kept; each mission's outcome and each indicator's result has its own
+    revision."""
 
     letter = models.OneToOneField(MissionLetter, on_delete=models.CASCADE, related_name="report")
     difficulties = models.TextField(_("difficultés rencontrées"), blank=True)
     training_needs = models.TextField(_("besoins de formation"), blank=True)
     proposals = models.TextField(_("propositions pour l'année suivante"), blank=True)
+    # {"difficulties": 4, …}: the report's revision that last changed each closing text
+    # (a text not named counts as changed at the current revision).
+    closing_revisions = models.JSONField(
+        _("révision de chaque texte du bilan"),
+        default=closing_revisions_at_creation,
+        blank=True,
+        editable=False,
+    )
     submitted_at = models.DateTimeField(_("remis le"), null=True, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -1,5 +1,5 @@
 """The year-end report written by two référents at once (issue 29): each entry (a
-mission's outcome, an indicator's result, the closing texts) saves on its own, so
+mission's outcome, an indicator's result, each closing text) saves on its own, so
 different entries never meet; the same entry saved from a stale page is refused, told
 with the other's text beside the typed one, and nothing is overwritten unseen."""
 
@@ -115,21 +115,47 @@ def test_choosing_the_others_text_keeps_it_and_saves_the_rest(school_and_letter)
     assert YearEndReport.objects.get(letter=letter).difficulties == "Peu de temps"
 
 
-def test_the_closing_texts_are_one_entry_saved_twice_from_stale_pages(school_and_letter):
+def test_two_closing_texts_written_from_stale_pages_are_both_kept(school_and_letter):
+    school, letter = school_and_letter
+    url = f"/lettres/{letter.pk}/compte-rendu/"
+    first, second, first_form, second_form = _pages(school, letter)
+    assert first.post(url, {**first_form, "proposals": "Former les collègues"}).status_code == 302
+    # The second référent's page is stale, but she wrote another text: no question.
+    assert second.post(url, {**second_form, "training_needs": "PIX"}).status_code == 302
+    report = YearEndReport.objects.get(letter=letter)
+    assert (report.proposals, report.training_needs) == ("Former les collègues", "PIX")
+    assert report.revised_by == school.referent2
+    # Through the service as through the API: the revision read, another text.
+    save_report(
+        letter_id=letter.pk,
+        user=school.referent1,
+        data={"difficulties": "Peu de temps", "revision": 1},
+    )
+    report.refresh_from_db()
+    assert (report.difficulties, report.training_needs) == ("Peu de temps", "PIX")
+
+
+def test_the_same_closing_text_saved_twice_from_stale_pages_is_told(school_and_letter):
     school, letter = school_and_letter
     url = f"/lettres/{letter.pk}/compte-rendu/"
     first, second, first_form, second_form = _pages(school, letter)
     first.post(url, {**first_form, "proposals": "Former les collègues"})
-    html = second.post(url, {**second_form, "training_needs": "PIX"}).content.decode()
-    assert "Former les collègues" in html  # the other's closing texts, beside
+    html = second.post(url, {**second_form, "proposals": "Ouvrir un atelier"}).content.decode()
+    assert "Former les collègues" in html  # the other's text, beside
     again = dict(form_fields(html, "compte-rendu"))
-    assert again["training_needs"] == ["PIX"]
-    assert again["proposals"] == ["Former les collègues"]  # untouched: as stored now
+    assert again["proposals"] == ["Ouvrir un atelier"]  # the typed one, kept
+    assert YearEndReport.objects.get(letter=letter).proposals == "Former les collègues"
     again["keep-closing"] = ["mine"]
     assert second.post(url, again).status_code == 302
     report = YearEndReport.objects.get(letter=letter)
-    assert (report.proposals, report.training_needs) == ("Former les collègues", "PIX")
+    assert report.proposals == "Ouvrir un atelier"
     assert report.revised_by == school.referent2
+    with pytest.raises(StaleEntries):
+        save_report(
+            letter_id=letter.pk,
+            user=school.referent1,
+            data={"proposals": "Autre chose", "revision": 2},
+        )
 
 
 def test_the_api_refuses_a_stale_entry_with_its_stored_values(school_and_letter):

@@ -23,6 +23,7 @@ from workflow.errors import (
     WorkflowError,
 )
 from workflow.models import (
+    CLOSING_FIELDS,
     IndicatorResult,
     LetterState,
     MissionLetter,
@@ -62,9 +63,6 @@ def _text(value: object, field: str, errors: dict[str, list[str]]) -> str:
     return text
 
 
-CLOSING_FIELDS = ("difficulties", "training_needs", "proposals")
-
-
 def _revision(value: object, field: str, errors: dict[str, list[str]]) -> int | None:
     """The revision an entry was read at; ``None`` when the client does not say."""
     if value is None:
@@ -81,17 +79,34 @@ def _saved_by(entry: Revised) -> str:
 
 
 def _save_entry(
-    entry: Revised, values: dict[str, str], base: int | None, user: User, now: dt.datetime
+    entry: Revised,
+    values: dict[str, str],
+    base: int | None,
+    user: User,
+    now: dt.datetime,
+    changed_in: dict[str, int] | None = None,
 ) -> bool | None:
     """Write ``values`` on ``entry``: ``False`` when they are the stored ones (nothing to
     write, whatever revision they were read at), ``None`` when another person changed
-    the entry since revision ``base``, ``True`` when written."""
-    if all(getattr(entry, name) == value for name, value in values.items()):
+    the entry since revision ``base``, ``True`` when written. With ``changed_in`` (the
+    revision each field last changed at, kept up to date here), only a change to one
+    of the fields written counts: another field saved meanwhile stands beside them."""
+    changing = [name for name, value in values.items() if getattr(entry, name) != value]
+    if not changing:
         return False
-    if base is not None and base != entry.revision:
+    if (
+        base is not None
+        and base != entry.revision
+        and (
+            changed_in is None
+            or any(changed_in.get(name, entry.revision) > base for name in changing)
+        )
+    ):
         return None
-    for name, value in values.items():
-        setattr(entry, name, value)
+    for name in changing:
+        setattr(entry, name, values[name])
+        if changed_in is not None:
+            changed_in[name] = entry.revision + 1
     entry.revision += 1
     entry.revised_by, entry.revised_at = user, now
     return True
@@ -188,7 +203,11 @@ def save_report(*, letter_id: int, user: User, data: Mapping[str, Any]) -> YearE
 
         now = timezone.now()
         conflicts: list[EntryConflict] = []
-        if closing and _save_entry(report, closing, closing_base, user, now) is None:
+        if (
+            closing
+            and _save_entry(report, closing, closing_base, user, now, report.closing_revisions)
+            is None
+        ):
             conflicts.append(_conflict(report, "closing", None, str(_("Bilan")), CLOSING_FIELDS))
         written_outcomes = []
         for outcome, values, base in outcome_rows:
