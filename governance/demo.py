@@ -72,11 +72,16 @@ def _school_year(code: str) -> SchoolYear:
     return year
 
 
+def _mail_domain(spec: DemoPerson) -> str:
+    """The académie's mail for its people; the ministry's for the national role."""
+    return "education.invalid" if spec.role == Role.NATIONAL else "ac-dijon.invalid"
+
+
 def _person(spec: DemoPerson) -> User:
     values = {
         "first_name": spec.first_name,
         "last_name": spec.last_name,
-        "email": f"{spec.first_name}.{spec.last_name}@ac-dijon.invalid".lower()
+        "email": f"{spec.first_name}.{spec.last_name}@{_mail_domain(spec)}".lower()
         .replace("è", "e")
         .replace("é", "e"),
         "discipline": spec.discipline,

@@ -129,8 +129,10 @@ def active_delegation(
 
 
 def establishments_visible_to(user: User) -> QuerySet[Establishment]:
-    """Establishments where ``user`` holds a role, plus every one of a DAN's académie."""
-    if user.is_superuser:
+    """Establishments where ``user`` holds a role, plus every one of a DAN's académie;
+    every one for the national role and the administrators, who read every académie
+    (as ``visible_letters`` lets them read every letter)."""
+    if reads_every_academy(user):
         return Establishment.objects.all()
     assignments = RoleAssignment.objects.filter(user=user)
     return Establishment.objects.filter(

@@ -192,3 +192,5 @@ def test_the_national_role_is_held_in_no_academie_and_no_establishment(carnot):
         assign_role(national, Role.NATIONAL, establishment=carnot)
     assert refused.value.code == "national_scope"
     assert selectors.reads_every_academy(national)
+    # It reads every establishment, as it reads every letter.
+    assert list(selectors.establishments_visible_to(national)) == [carnot]

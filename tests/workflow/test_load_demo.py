@@ -112,6 +112,9 @@ def test_the_demo_has_letters_in_several_states_with_their_history():
 def test_the_national_account_reads_every_academie_s_dashboard(client):
     call_command("load_demo")
     client.post(reverse("login"), {"username": "national", "password": DEMO_PASSWORD})
+    home = client.get("/").content.decode()
+    assert "Rien ne vous attend pour l" in home
+    assert f'href="{reverse("dashboard")}">Voir le tableau de bord' in home
     page = client.get(reverse("dashboard")).content.decode()
     assert "Vue nationale" in page
     assert "Académie de Dijon" in page
