@@ -417,6 +417,20 @@ SEAL_TSA_TIMEOUT = env.int("SEAL_TSA_TIMEOUT", default=10)
 SEAL_TSA_TRUST_ROOTS = env.str("SEAL_TSA_TRUST_ROOTS", default="")
 # Pages of the public check (/verifier/) one client address may open a minute.
 VERIFY_RATE_PER_MINUTE = env.int("VERIFY_RATE_PER_MINUTE", default=30)
+# The cache that counts them (the only use of Django's cache). With CACHE_URL, a Redis
+# database of its own (``redis://host:6379/2``, not the broker's), every worker counts
+# together; without, each process counts on its own (the embedded default).
+CACHE_URL = env.str("CACHE_URL", default="")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "lettres",
+            # A cache that hangs must not hold the page: the limiter lets it through.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 
 # Demo accounts have a known password: never load them outside a development set-up.
 ALLOW_DEMO_DATA = env.bool("ALLOW_DEMO_DATA", default=DEBUG)

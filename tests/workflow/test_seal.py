@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
+import secrets
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -247,6 +251,63 @@ def test_the_public_check_is_rate_limited(client, settings):
     assert "Trop de vérifications" in response.content.decode()
     assert int(response["Retry-After"]) <= 60
     cache.clear()
+
+
+# Counting the public check's requests in another process, as another gunicorn worker
+# would: its statuses, printed.
+OTHER_WORKER = """
+import sys, django
+django.setup()
+from django.test import Client
+client = Client(REMOTE_ADDR=sys.argv[1])
+print(*[client.get("/verifier/", secure=True).status_code for _ in range(int(sys.argv[2]))])
+"""
+
+
+def _redis_cache(location: str) -> dict[str, Any]:
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": location,
+            "KEY_PREFIX": "lettres",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+
+
+@pytest.mark.redis
+def test_with_cache_url_every_worker_counts_together(client, settings):
+    """Two requests counted by another process, the third here: the limit of three a
+    minute is reached across both, as across gunicorn's workers."""
+    address = f"198.51.100.{secrets.randbelow(250) + 1}"  # this run's own count
+    settings.CACHES = _redis_cache(settings.REDIS_URL)
+    settings.VERIFY_RATE_PER_MINUTE = 3
+    env = {
+        **os.environ,
+        "CACHE_URL": settings.REDIS_URL,
+        "VERIFY_RATE_PER_MINUTE": "3",
+        "ALLOWED_HOSTS": "testserver",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    other = subprocess.run(
+        [sys.executable, "-c", OTHER_WORKER, address, "2"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert other.stdout.split() == ["200", "200"], other.stderr[-2000:]
+    assert client.get("/verifier/", REMOTE_ADDR=address).status_code == 200
+    assert client.get("/verifier/", REMOTE_ADDR=address).status_code == 429
+
+
+def test_a_cache_that_does_not_answer_lets_the_check_through(client, settings, caplog):
+    settings.CACHES = _redis_cache("redis://127.0.0.1:9/0")  # nothing listens there
+    settings.VERIFY_RATE_PER_MINUTE = 1
+    for _ in range(3):
+        assert client.get("/verifier/").status_code == 200
+    assert "rate limit of the public check not counted" in caplog.text
 
 
 def _deploy_errors() -> list[str]:

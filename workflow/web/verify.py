@@ -10,6 +10,7 @@ sealed it, whether it is unchanged since, and which letter it is. Both are limit
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -25,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
+from redis.exceptions import RedisError
 
 from config.client_address import client_address
 from governance.selectors import signed_in_user
@@ -37,20 +39,27 @@ MAX_UPLOAD = 10 * 1024 * 1024
 
 View = Callable[..., HttpResponse]
 
+logger = logging.getLogger(__name__)
+
 
 def rate_limited(view: View) -> View:
     """At most ``VERIFY_RATE_PER_MINUTE`` requests a minute per client address (Django's
-    cache counts them); beyond, a 429 page that says when to come back."""
+    cache counts them: ``CACHE_URL`` shares the count between workers); beyond, a 429
+    page that says when to come back. A cache that does not answer lets the request
+    through, uncounted: the check stays open to whoever holds a sealed letter."""
 
     @wraps(view)
     def limited(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         minute = int(time.time() // 60)
         key = f"verify-rate:{client_address(request) or '-'}:{minute}"
-        cache.add(key, 0, timeout=90)
         try:
+            cache.add(key, 0, timeout=90)
             count = cache.incr(key)
         except ValueError:  # evicted between add and incr: count this one alone
             count = 1
+        except RedisError as exc:
+            logger.warning("rate limit of the public check not counted: %s", exc)
+            count = 0
         if count > settings.VERIFY_RATE_PER_MINUTE:
             response = render(request, "workflow/verify_limited.html", status=429)
             response["Retry-After"] = str(60 - int(time.time()) % 60)
