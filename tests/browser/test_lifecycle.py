@@ -512,7 +512,7 @@ def test_a_letter_from_draft_to_archive_then_on_the_dashboard(browser_page: Any)
     # 10. The DAN finds the school on the académie's dashboard, and its exports.
     sign_in(page, "dan")
     shot(page, "a-faire-dan")
-    page.get_by_role("link", name="Tableau de bord").click()
+    page.get_by_role("link", name="Tableau de bord", exact=True).click()
     page.get_by_label("Année scolaire").select_option(year.code)
     page.get_by_role("button", name="Afficher").click()
     page.wait_for_url(f"**/tableau-de-bord/?annee={year.code}")

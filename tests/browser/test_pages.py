@@ -71,7 +71,7 @@ def test_discuss_agree_and_send_a_letter_to_the_council(browser_page):
     sign_out(page)
 
     sign_in(page, "dan")
-    page.get_by_role("link", name="Tableau de bord").click()
+    page.get_by_role("link", name="Tableau de bord", exact=True).click()
     expect(page.get_by_role("heading", name="Établissements", exact=True)).to_be_visible()
     table = page.get_by_role("table", name="Établissements de l'académie")
     expect(table.get_by_role("rowheader", name="Lycée Carnot")).to_be_visible()
