@@ -24,7 +24,6 @@ nothing. Establishments the file does not name are left as they are.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 from collections import Counter
@@ -36,6 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.models import Academy, Establishment, EstablishmentKind, HolidayZone
+from governance.opendata import EmptyFile, MissingColumns, export_rows
 from governance.text import normalized
 from governance.uai import validate_uai
 
@@ -60,6 +60,7 @@ OPTIONAL_COLUMNS = (
     # (``fr-en-etablissements-fermes``): read when present.
     "date_fermeture",
 )
+COLUMNS = {name: (name,) for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS}
 
 PROGRESS_EVERY = 500
 
@@ -221,21 +222,6 @@ class DirectoryImportResult:
         return sum(self.skipped.values())
 
 
-def _columns(header: list[str]) -> dict[str, int]:
-    names = [name.strip().lstrip("\ufeff").lower() for name in header]
-    missing = [name for name in REQUIRED_COLUMNS if name not in names]
-    if missing:
-        raise DirectoryFileError(
-            "Colonne(s) absente(s) : "
-            + ", ".join(f"« {name} »" for name in missing)
-            + ". Ce fichier n'est pas un export CSV (séparateur point-virgule) du jeu de "
-            "données « Annuaire de l'éducation » (fr-en-annuaire-education)."
-        )
-    return {
-        name: names.index(name) for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if name in names
-    }
-
-
 def read_directory(
     lines: Iterable[str],
     result: DirectoryImportResult,
@@ -243,26 +229,23 @@ def read_directory(
 ) -> dict[str, Record]:
     """The EPLE of an export, by UAI (the last row of a UAI wins); the rows left out are
     counted in ``result`` under their reason."""
-    iterator = iter(lines)
-    first = next(iterator, None)
-    if first is None or not first.strip():
-        raise DirectoryFileError("Le fichier est vide.")
-    delimiter = ";" if ";" in first else ","
-    rows = csv.reader(_chain(first, iterator), delimiter=delimiter)
-    column = _columns(next(rows))
+    try:
+        rows = export_rows(lines, COLUMNS, optional=OPTIONAL_COLUMNS)
+    except EmptyFile as exc:
+        raise DirectoryFileError("Le fichier est vide.") from exc
+    except MissingColumns as exc:
+        raise DirectoryFileError(
+            "Colonne(s) absente(s) : "
+            + ", ".join(f"« {name} »" for name in exc.missing)
+            + ". Ce fichier n'est pas un export CSV (séparateur point-virgule) du jeu de "
+            "données « Annuaire de l'éducation » (fr-en-annuaire-education)."
+        ) from exc
     records: dict[str, Record] = {}
     seen: Counter[str] = Counter()
-    for row in rows:
-        if not any(cell.strip() for cell in row):
-            continue
+    for cell in rows:
         result.rows += 1
         if progress is not None and result.rows % PROGRESS_EVERY == 0:
             progress(result.rows)
-
-        def cell(name: str, row: list[str] = row) -> str:
-            index = column.get(name)
-            return row[index].strip() if index is not None and index < len(row) else ""
-
         uai = cell("identifiant_de_l_etablissement").upper()
         reason = _skip_reason(uai, cell)
         if reason is not None:
@@ -293,11 +276,6 @@ def read_directory(
         )
     result.repeated_uais = {uai: count for uai, count in sorted(seen.items()) if count > 1}
     return records
-
-
-def _chain(first: str, rest: Iterable[str]) -> Iterable[str]:
-    yield first.lstrip("\ufeff")
-    yield from rest
 
 
 def _skip_reason(uai: str, cell: Callable[[str], str]) -> str | None:

@@ -38,9 +38,7 @@ application whose name matches, without regard to case or accents (« Dijon », 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -51,6 +49,7 @@ import icalendar
 from django.db import transaction
 
 from governance.models import Academy, HolidayZone
+from governance.opendata import EmptyFile, MissingColumns, export_rows
 from governance.text import normalized
 from notifications.models import QuietPeriod
 
@@ -135,23 +134,6 @@ class ImportResult:
 Spans = dict[tuple[str, str], tuple[dt.date, dt.date]]
 
 
-def _columns(header: list[str]) -> dict[str, int]:
-    names = [name.strip().lstrip("\ufeff").lower() for name in header]
-    found: dict[str, int] = {}
-    for key, accepted in COLUMNS.items():
-        index = next(
-            (names.index(name.lower()) for name in accepted if name.lower() in names), None
-        )
-        if index is None and key not in OPTIONAL_COLUMNS:
-            raise CalendarFileError(
-                f"Colonne « {accepted[0]} » absente : ce fichier n'est pas un export du "
-                "jeu de données « Calendrier scolaire »."
-            )
-        if index is not None:
-            found[key] = index
-    return found
-
-
 def read_holidays(text: str) -> tuple[Spans, int]:
     """(zone, label) → the quiet days of that holiday, and the number of rows skipped.
     A holiday whose académies of one zone differ is quiet over all their days."""
@@ -161,24 +143,19 @@ def read_holidays(text: str) -> tuple[Spans, int]:
 
 def _read_csv(text: str) -> tuple[Spans, int, dict[str, str]]:
     """The holidays of the CSV export, the rows skipped, and each académie's zone."""
-    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
-    delimiter = ";" if ";" in first_line else ","
-    rows = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter)
-    header = next(rows, None)
-    if header is None:
-        raise CalendarFileError("Le fichier est vide.")
-    column = _columns(header)
+    try:
+        rows = export_rows(text.splitlines(keepends=True), COLUMNS, optional=OPTIONAL_COLUMNS)
+    except EmptyFile as exc:
+        raise CalendarFileError("Le fichier est vide.") from exc
+    except MissingColumns as exc:
+        raise CalendarFileError(
+            f"Colonne « {exc.missing[0]} » absente : ce fichier n'est pas un export du "
+            "jeu de données « Calendrier scolaire »."
+        ) from exc
     spans: Spans = {}
     skipped = 0
     academy_zones: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    for row in rows:
-        if not any(cell.strip() for cell in row):
-            continue
-
-        def cell(key: str, row: list[str] = row) -> str:
-            index = column.get(key)
-            return row[index].strip() if index is not None and index < len(row) else ""
-
+    for cell in rows:
         zone = ZONES.get(normalized(cell("zones")))
         if cell("location") and cell("zones"):
             academy_zones[cell("location")][zone or HolidayZone.OUTRE_MER] += 1
