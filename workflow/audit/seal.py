@@ -17,7 +17,6 @@ import base64
 import concurrent.futures
 import datetime as dt
 import enum
-import functools
 import hashlib
 import io
 import logging
@@ -90,12 +89,6 @@ def _load_pem_key(path: Path) -> keys.PrivateKeyInfo:
     return keys.PrivateKeyInfo.load(data)
 
 
-@dataclass(frozen=True)
-class _DevTimestamperFiles:
-    directory: str
-    cert_mtime: float
-
-
 def timestamper() -> TimeStamper:
     """The RFC 3161 timestamp client: the authority at ``SEAL_TSA_URL``, or the local
     development signer of ``SEAL_DIR`` when the URL is empty.
@@ -106,18 +99,10 @@ def timestamper() -> TimeStamper:
         from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 
         return RequestsHTTPTimeStamper(settings.SEAL_TSA_URL, timeout=settings.SEAL_TSA_TIMEOUT)
-    directory = seal_dir()
-    cert_path = directory / DEV_TSA_CERT
-    mtime = cert_path.stat().st_mtime if cert_path.exists() else 0.0
-    return _dev_timestamper(_DevTimestamperFiles(str(directory), mtime))
-
-
-@functools.lru_cache(maxsize=4)
-def _dev_timestamper(files: _DevTimestamperFiles) -> TimeStamper:
     from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-    directory = Path(files.directory)
+    directory = seal_dir()
     return DummyTimeStamper(
         tsa_cert=load_pem_certificate(directory / DEV_TSA_CERT),
         tsa_key=_load_pem_key(directory / DEV_TSA_KEY),
@@ -150,21 +135,13 @@ def _pkcs12_source() -> tuple[Path, bytes]:
 
 
 def seal_key() -> SealKey:
-    """The configured seal, loaded once per PKCS#12 file (reloaded when it changes)."""
-    path, passphrase = _pkcs12_source()
-    if not path.exists():
-        _read(path)  # raises SealUnavailable, naming the file
-    return _load_seal_key(str(path), path.stat().st_mtime, passphrase)
-
-
-@functools.lru_cache(maxsize=4)
-def _load_seal_key(path: str, mtime: float, passphrase: bytes) -> SealKey:
+    """The configured seal, read from its PKCS#12 file."""
     from pyhanko.sign.signers import SimpleSigner
 
+    path, passphrase = _pkcs12_source()
+    data = _read(path)  # SealUnavailable, naming the file, when it is missing
     try:
-        signer = SimpleSigner.load_pkcs12_data(
-            Path(path).read_bytes(), other_certs=[], passphrase=passphrase or None
-        )
+        signer = SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=passphrase or None)
     except ValueError as exc:
         raise SealUnavailable(
             f"{path}: the PKCS#12 file cannot be opened (wrong SEAL_PKCS12_PASSPHRASE?)"
