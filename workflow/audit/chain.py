@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from workflow.audit.snapshot import canonical_json, full_snapshot, sha256_hex
@@ -211,6 +212,21 @@ def verify_chains(letters: QuerySet[MissionLetter] | None = None) -> list[ChainB
     return breaks
 
 
+def _stored_file_problem(file: FieldFile, sha256: str) -> str:
+    """What is wrong with a stored file that must hash to ``sha256``: gone, or changed
+    since; "" when it is as recorded."""
+    try:
+        with file.open("rb") as stored:
+            digest = hashlib.sha256()
+            for chunk in iter(lambda: stored.read(1 << 16), b""):
+                digest.update(chunk)
+    except FileNotFoundError:
+        return "le fichier a disparu"
+    if digest.hexdigest() != sha256:
+        return "le fichier ne correspond plus à son empreinte"
+    return ""
+
+
 @dataclass(frozen=True)
 class ArchiveProblem:
     letter_id: int
@@ -234,26 +250,10 @@ def verify_archives() -> list[ArchiveProblem]:
         "event__letter_id", "event__sequence"
     ):
         event = archive.event
-        try:
-            with archive.file.open("rb") as stored:
-                digest = hashlib.sha256()
-                for chunk in iter(lambda: stored.read(1 << 16), b""):
-                    digest.update(chunk)
-        except FileNotFoundError:
+        reason = _stored_file_problem(archive.file, archive.sha256)
+        if reason:
             problems.append(
-                ArchiveProblem(
-                    event.letter_id, event.sequence, archive.file.name, "le fichier a disparu"
-                )
-            )
-            continue
-        if digest.hexdigest() != archive.sha256:
-            problems.append(
-                ArchiveProblem(
-                    event.letter_id,
-                    event.sequence,
-                    archive.file.name,
-                    "le fichier ne correspond plus à son empreinte",
-                )
+                ArchiveProblem(event.letter_id, event.sequence, archive.file.name, reason)
             )
     missing = (
         OutboxItem.objects.filter(
@@ -344,18 +344,7 @@ def verify_scans() -> list[ScanProblem]:
         if not signature.scan:
             problems.append(ScanProblem(*where, "", "le scan manque"))
             continue
-        try:
-            with signature.scan.open("rb") as stored:
-                digest = hashlib.sha256()
-                for chunk in iter(lambda: stored.read(1 << 16), b""):
-                    digest.update(chunk)
-        except FileNotFoundError:
-            problems.append(ScanProblem(*where, signature.scan.name, "le fichier a disparu"))
-            continue
-        if digest.hexdigest() != signature.scan_sha256:
-            problems.append(
-                ScanProblem(
-                    *where, signature.scan.name, "le fichier ne correspond plus à son empreinte"
-                )
-            )
+        reason = _stored_file_problem(signature.scan, signature.scan_sha256)
+        if reason:
+            problems.append(ScanProblem(*where, signature.scan.name, reason))
     return problems

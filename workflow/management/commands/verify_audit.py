@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -15,31 +16,24 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        breaks = verify_chains()
-        for found in breaks:
-            self.stderr.write(f"Chaîne rompue — {found}")
-        problems = verify_archives()
-        for problem in problems:
-            self.stderr.write(f"Archive altérée — {problem}")
-        versions = verify_versions()
-        for version in versions:
-            self.stderr.write(f"Version altérée — {version}")
-        scans = verify_scans()
-        for scan in scans:
-            self.stderr.write(f"Scan altéré — {scan}")
-        stamps = verify_timestamps()
-        for stamp in stamps:
-            self.stderr.write(f"Horodatage qui ne correspond plus — {stamp}")
-        if breaks:
-            raise CommandError(f"Premier événement altéré : {breaks[0]}")
-        if problems:
-            raise CommandError(f"Première archive altérée : {problems[0]}")
-        if versions:
-            raise CommandError(f"Première version altérée : {versions[0]}")
-        if scans:
-            raise CommandError(f"Premier scan altéré : {scans[0]}")
-        if stamps:
-            raise CommandError(f"Premier horodatage qui ne correspond plus : {stamps[0]}")
+        # Each check, what its findings are called, and the first one's words.
+        checks: list[tuple[Sequence[object], str, str]] = [
+            (verify_chains(), "Chaîne rompue", "Premier événement altéré"),
+            (verify_archives(), "Archive altérée", "Première archive altérée"),
+            (verify_versions(), "Version altérée", "Première version altérée"),
+            (verify_scans(), "Scan altéré", "Premier scan altéré"),
+            (
+                verify_timestamps(),
+                "Horodatage qui ne correspond plus",
+                "Premier horodatage qui ne correspond plus",
+            ),
+        ]
+        for findings, label, _first in checks:
+            for found in findings:
+                self.stderr.write(f"{label} — {found}")
+        for findings, _label, first in checks:
+            if findings:
+                raise CommandError(f"{first} : {findings[0]}")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Historique intègre : {AuditEvent.objects.count()} événement(s), "
