@@ -45,7 +45,6 @@ from governance.models import (
 )
 from governance.selectors import school_year_code_for
 from governance.services import load_catalogue
-from governance.text import normalized
 from governance.uai import uai_check_letter
 from workflow.audit.chain import event_hash
 from workflow.audit.snapshot import (
@@ -318,11 +317,8 @@ class Generator:
         establishments = Establishment.objects.bulk_create(
             Establishment(
                 uai=bench_uai(i),
-                name=(
-                    name := f"{'Collège' if (kind := rng.choice(kinds)) == 'college' else 'Lycée'} "
-                    f"d'essai n° {i + 1}"
-                ),
-                search_name=normalized(name),
+                name=f"{'Collège' if (kind := rng.choice(kinds)) == 'college' else 'Lycée'} "
+                f"d'essai n° {i + 1}",
                 kind=kind,
                 city="Commune d'essai",
                 local_authority="Département d'essai" if kind == "college" else "Région d'essai",

@@ -339,7 +339,6 @@ def _academies(records: Iterable[Record], result: DirectoryImportResult) -> dict
 
 FIELDS = (
     "name",
-    "search_name",
     "kind",
     "city",
     "department_code",
@@ -373,7 +372,6 @@ def import_directory(
             current = existing.get(uai)
             values = {
                 "name": record.name,
-                "search_name": normalized(record.name),
                 "kind": record.kind,
                 "city": record.city,
                 "department_code": record.department_code,

@@ -18,7 +18,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from governance.text import normalized
 from governance.uai import validate_uai
 
 
@@ -176,10 +175,6 @@ class Establishment(models.Model):
         help_text=_("7 chiffres et une lettre de contrôle, par exemple 0210015C."),
     )
     name = models.CharField(_("nom"), max_length=200)
-    # What the dashboard's search compares a typed name with, accents and case aside
-    # (« lycee carnot » finds « Lycée Carnot »), on PostgreSQL and SQLite alike. Kept
-    # by ``save``; code that writes in bulk sets it.
-    search_name = models.CharField(_("nom normalisé"), max_length=200, editable=False)
     kind = models.CharField(_("type"), max_length=10, choices=EstablishmentKind.choices)
     city = models.CharField(_("commune"), max_length=120, blank=True)
     department_code = models.CharField(
@@ -224,13 +219,6 @@ class Establishment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.uai})"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.search_name = normalized(self.name)
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "name" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "search_name"}
-        super().save(*args, **kwargs)
 
 
 SCHOOL_YEAR_CODE = re.compile(r"^(\d{4})-(\d{4})$")

@@ -1,5 +1,5 @@
-"""Text folded for comparison: what the directory import matches names on and what the
-establishments' search reads (``Establishment.search_name``)."""
+"""Text folded for comparison: what the directory and calendar imports match names on,
+and what the dashboard's search compares an establishment's name with."""
 
 from __future__ import annotations
 

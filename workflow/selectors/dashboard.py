@@ -318,12 +318,15 @@ def establishment_rows(
         rows = rows.filter(letter_state=query.state)
     search = query.search.strip()
     if search:
-        # A name is found whatever its accents, case and punctuation; a UAI by its
-        # beginning.
-        name = normalized(search)
-        rows = rows.filter(
-            (Q(search_name__contains=name) if name else Q(pk__in=[])) | Q(uai__istartswith=search)
-        )
+        # A name is found whatever its accents, case and punctuation (compared folded,
+        # in Python: an académie has a few hundred names at most), a UAI by its beginning.
+        folded = normalized(search)
+        named = [
+            pk
+            for pk, name in Establishment.objects.filter(academy=academy).values_list("pk", "name")
+            if folded and folded in normalized(name)
+        ]
+        rows = rows.filter(Q(pk__in=named) | Q(uai__istartswith=search))
     order = [
         expression.desc(nulls_last=True) if query.descending else expression.asc(nulls_first=True)
         for expression in SORTS[query.sort_key]()

@@ -22,7 +22,7 @@ def move_overseas_academies(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0008_establishment_search_name'),
+        ('governance', '0007_establishment_department_closed_and_national_role'),
     ]
 
     operations = [
