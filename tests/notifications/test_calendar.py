@@ -177,6 +177,7 @@ def test_the_sample_loads_the_christmas_holidays_of_each_zone_once():
     out = StringIO()
     call_command("import_school_calendar", stdout=out)
     assert "3 période(s) créée(s)" in out.getvalue()
+    assert "(enseignants, territoires sans calendrier ici, dates manquantes)" in out.getvalue()
     rows = set(QuietPeriod.objects.values_list("zone", "label", "starts_on", "ends_on"))
     assert rows == {
         (zone, "Vacances de Noël 2026-2027", dt.date(2026, 12, 19), dt.date(2027, 1, 3))
