@@ -80,7 +80,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Calendrier scolaire chargé depuis {path.name} : {result.created} période(s) "
                 f"créée(s), {result.updated} corrigée(s), {result.unchanged} inchangée(s) ; "
-                f"{result.skipped_rows} {skipped} (enseignants, territoires sans calendrier ici, dates manquantes)."
+                f"{result.skipped_rows} {skipped} (enseignants, territoires sans calendrier "
+                "ici, dates manquantes)."
             )
         )
         if result.academies_set:
