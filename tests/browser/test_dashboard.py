@@ -132,7 +132,15 @@ def test_the_national_role_goes_from_every_academy_to_one(browser_page: Any, wid
     national.save()
     RoleAssignment.objects.create(user=national, role=Role.NATIONAL)
     sign_in(page, "dne", "pw")
-    page.goto(f"{page.base_url}/tableau-de-bord/")
+    # Nothing waits for her on « À faire »: it leads her to the dashboard.
+    page.goto(f"{page.base_url}/")
+    expect(page.get_by_text("Rien ne vous attend pour l'instant.")).to_be_visible()
+    # Her role is held nowhere in particular: it is named alone.
+    expect(
+        page.get_by_text("Direction du numérique pour l'éducation (lecture nationale)", exact=True)
+    ).to_be_visible()
+    check(page, f"vue-nationale-a-faire-{width}")
+    page.get_by_role("link", name="Voir le tableau de bord").click()
     table = page.get_by_role("table", name="Chiffres clés par académie")
     expect(table.get_by_role("row")).to_have_count(3)  # the header, two académies
     _fits(page)
